@@ -1,0 +1,1 @@
+"""Schema, partitioning, settings, errors and clients: imports nothing else from the package."""

@@ -1,0 +1,102 @@
+"""The only partition rule: record -> partition keys -> storage key.
+
+The local collector, the Firehose transform (whose keys fill the delivery stream's
+prefix), compaction and the query layer all derive paths here, so S3 and a local
+directory hold the same keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
+
+from observability.core.schema import Kind
+
+#: The column that partitions each kind besides `dt` (and `hour` where it applies).
+KEY_COLUMN: Final[Mapping[Kind, str]] = {
+    Kind.LOG: "service",
+    Kind.PREDICTION: "model",
+    Kind.LABEL: "model",
+}
+#: Partition columns in path order; the Glue tables and the Firehose prefix use these.
+PARTITION_COLUMNS: Final[Mapping[Kind, tuple[str, ...]]] = {
+    Kind.LOG: ("service", "dt", "hour"),
+    Kind.PREDICTION: ("model", "dt", "hour"),
+    Kind.LABEL: ("model", "dt"),
+}
+
+_SEGMENT_RE: Final = re.compile(r"([a-z_]+)=([^/]+)")
+
+
+class Partition(NamedTuple):
+    """Where a record lives: its kind, its service or model, its day and hour."""
+
+    kind: Kind
+    key: str
+    dt: str
+    hour: str | None
+
+    @property
+    def prefix(self) -> str:
+        """`logs/service=a/dt=2026-11-23/hour=13/`: the Hive-style directory."""
+        head = f"{self.kind.plural}/{KEY_COLUMN[self.kind]}={self.key}/dt={self.dt}/"
+        return head if self.hour is None else f"{head}hour={self.hour}/"
+
+    def object_key(self, filename: str) -> str:
+        """The key of a data file in this partition."""
+        return self.prefix + filename
+
+    def compacted_key(self, filename: str) -> str:
+        """The key of this partition's Parquet file under `compacted/`."""
+        return f"compacted/{self.prefix}{filename}"
+
+    def firehose_keys(self) -> dict[str, str]:
+        """`metadata.partitionKeys` for the Firehose transform response."""
+        keys = {KEY_COLUMN[self.kind]: self.key, "dt": self.dt}
+        if self.hour is not None:
+            keys["hour"] = self.hour
+        return keys
+
+
+def partition_of(kind: Kind, record: Mapping[str, Any]) -> Partition:
+    """Partition of a validated record (its timestamp is already canonical UTC)."""
+    timestamp: str = record["timestamp"]
+    hour = timestamp[11:13] if kind is not Kind.LABEL else None
+    return Partition(kind, record[KEY_COLUMN[kind]], timestamp[:10], hour)
+
+
+def parse_prefix(path: str) -> Partition:
+    """Inverse of `Partition.prefix` for a key or prefix; raises ValueError if it is not one."""
+    parts = path.strip("/").split("/")
+    if parts and parts[0] == "compacted":
+        parts = parts[1:]
+    if not parts:
+        raise ValueError(f"not a partition path: {path!r}")
+    kind = Kind.from_plural(parts[0])
+    values: dict[str, str] = {}
+    for part in parts[1:]:
+        match = _SEGMENT_RE.fullmatch(part)
+        if match:
+            values[match.group(1)] = match.group(2)
+    try:
+        return Partition(kind, values[KEY_COLUMN[kind]], values["dt"], values.get("hour"))
+    except KeyError as missing:
+        raise ValueError(f"not a partition path: {path!r} (no {missing})") from None
+
+
+def firehose_prefix(kind: Kind) -> str:
+    """The delivery stream's S3 prefix with dynamic partitioning from the transform."""
+    segments = [f"{col}=!{{partitionKeyFromLambda:{col}}}" for col in PARTITION_COLUMNS[kind]]
+    return f"{kind.plural}/" + "/".join(segments) + "/"
+
+
+def error_key(stage: str, reason: str, dt: str, filename: str) -> str:
+    """`errors/<stage>/<reason>/dt=<day>/<file>`: where refused records are kept."""
+    return f"errors/{stage}/{reason}/dt={dt}/{filename}"
+
+
+def group_key(kind: Kind, record: Mapping[str, Any]) -> str:
+    """A cheap string equal for records of the same partition (the SDK's aggregation key)."""
+    timestamp: str = record["timestamp"]
+    return f"{record[KEY_COLUMN[kind]]}|{timestamp[:10] if kind is Kind.LABEL else timestamp[:13]}"

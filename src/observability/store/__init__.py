@@ -1,0 +1,1 @@
+"""Local-directory and S3 stores with the same keys, refused-record files, compaction."""

@@ -1,0 +1,1 @@
+"""The pure record transform used by the Firehose Lambda and the local collector."""

@@ -1,0 +1,1 @@
+"""Sinks: deliver records to Firehose, the local collector, a file or stdout."""
