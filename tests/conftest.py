@@ -60,6 +60,6 @@ def store(tmp_path: Path) -> LocalStore:
 
 
 def _reset_moto(url: str) -> None:
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback URL we built)
         pass
