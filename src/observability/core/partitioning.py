@@ -62,8 +62,21 @@ class Partition(NamedTuple):
 def partition_of(kind: Kind, record: Mapping[str, Any]) -> Partition:
     """Partition of a validated record (its timestamp is already canonical UTC)."""
     timestamp: str = record["timestamp"]
-    hour = timestamp[11:13] if kind is not Kind.LABEL else None
-    return Partition(kind, record[KEY_COLUMN[kind]], timestamp[:10], hour)
+    # Runs once per record: tuple.__new__ skips NamedTuple's Python-level constructor, and
+    # module constants skip Enum's class attribute lookup.
+    if kind is _LOG:
+        return _new(Partition, (kind, record[_LOG_KEY], timestamp[:10], timestamp[11:13]))
+    if kind is _PREDICTION:
+        return _new(Partition, (kind, record[_PREDICTION_KEY], timestamp[:10], timestamp[11:13]))
+    return _new(Partition, (kind, record[_LABEL_KEY], timestamp[:10], None))
+
+
+_new: Final = tuple.__new__
+_LOG: Final = Kind.LOG
+_PREDICTION: Final = Kind.PREDICTION
+_LOG_KEY: Final = KEY_COLUMN[Kind.LOG]
+_PREDICTION_KEY: Final = KEY_COLUMN[Kind.PREDICTION]
+_LABEL_KEY: Final = KEY_COLUMN[Kind.LABEL]
 
 
 def parse_prefix(path: str) -> Partition:

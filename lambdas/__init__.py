@@ -1,0 +1,1 @@
+"""Lambda handlers: thin shells over the `observability` package, zipped one per function."""

@@ -1,0 +1,43 @@
+"""`create_app(settings, deps)`: the collector's FastAPI app, wired from injected parts.
+
+The lifespan replays the journal before the first request is served, runs the flush
+task, and flushes everything on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from observability.core.settings import Settings
+from observability.service.collector import BufferPolicy, Collector, Flusher
+from observability.service.deps import AppState, ServiceDeps
+from observability.service.errors import install_error_handler
+from observability.service.routes import health, ingest
+
+
+def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
+    """The app; nothing touches disk until its lifespan starts."""
+    policy = BufferPolicy(settings.buffer_max_bytes, settings.buffer_max_seconds)
+    collector = Collector(settings.journal_dir, deps.store, deps.metrics, deps.errors, policy)
+    state = AppState(settings, deps, collector, Flusher(collector))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(collector.start)
+        state.flusher.start()
+        try:
+            yield
+        finally:
+            await state.flusher.stop()
+            await run_in_threadpool(collector.close)
+
+    app = FastAPI(title="observability collector", lifespan=lifespan)
+    app.state.observability = state
+    install_error_handler(app)
+    app.include_router(ingest.router)
+    app.include_router(health.router)
+    return app

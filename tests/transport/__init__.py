@@ -1,0 +1,1 @@
+"""Tests of the sinks: Firehose, HTTP, file, stdout, the background queue and the spill."""
