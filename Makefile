@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(VENV)/bin/observability demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src lambdas tests benchmarks
-	$(VENV)/bin/ruff format --check src lambdas tests benchmarks
+	$(VENV)/bin/ruff check src lambdas tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src lambdas tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -10,12 +10,10 @@ everything else; a traceback means a bug.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn
@@ -34,37 +32,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from observability.core.aws import AwsClients
+from observability.commands.common import KIND, CliContext, cli_context, stdout_console
 from observability.core.errors import ObservabilityError
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
-from observability.core.settings import PREFIX, Settings
-from observability.store.base import ObjectStore
-from observability.store.factory import open_store
+from observability.core.settings import PREFIX
 
 USAGE_EXIT: Final = 2
 RUNTIME_EXIT: Final = 1
 _KIND_NAMES: Final = ("log", "logs", "prediction", "predictions", "label", "labels")
-
-
-@dataclass(frozen=True)
-class CliContext:
-    """The global flags; settings and the store are built from them on demand."""
-
-    store_url: str | None
-    config: Path | None
-
-    def settings(self, **flags: Any) -> Settings:
-        """Settings from the environment, the config file and the flags (flags win)."""
-        environ = dict(os.environ)
-        if self.config is not None:
-            environ[f"{PREFIX}CONFIG"] = str(self.config)
-        return Settings.from_env(environ, store_url=self.store_url, **flags)
-
-    def store(self, settings: Settings) -> ObjectStore:
-        """The configured store; AWS clients only for an s3:// URL."""
-        aws = AwsClients(settings) if settings.store_url.startswith("s3://") else None
-        return open_store(settings.store_url, aws)
 
 
 class _Cli(click.Group):
@@ -106,23 +82,6 @@ def _os_message(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
-class _KindType(click.ParamType[Kind]):
-    """`log`/`logs`, `prediction`/`predictions`, `label`/`labels` -> Kind."""
-
-    name = "kind"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Kind:
-        if isinstance(value, Kind):
-            return value
-        try:
-            return Kind.from_plural(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-KIND = _KindType()
-
-
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store-url", help="file:///dir, a directory, or s3://bucket/prefix.")
 @click.option(
@@ -136,24 +95,13 @@ def main(ctx: click.Context, store_url: str | None, config: Path | None) -> None
     ctx.obj = CliContext(store_url, config)
 
 
-def _stdout() -> Console:
-    """stdout; 120 columns when it is not a terminal, so partition paths stay on one line."""
-    console = Console()
-    return console if console.is_terminal else Console(width=120)
-
-
-def _obj(ctx: click.Context) -> CliContext:
-    obj: CliContext = ctx.find_root().obj
-    return obj
-
-
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default 8000.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the collector (HTTP ingest, /healthz, /metrics) until interrupted."""
-    settings = _obj(ctx).settings(host=host, port=port)
+    settings = cli_context(ctx).settings(host=host, port=port)
     try:
         import uvicorn
 
@@ -182,8 +130,8 @@ def ingest(
     """
     from observability.ingest import Backfill, input_files
 
-    settings = _obj(ctx).settings()
-    store = _obj(ctx).store(settings)
+    settings = cli_context(ctx).settings()
+    store = cli_context(ctx).store(settings)
     files = input_files(paths)
     backfill = Backfill(store, Metrics(), kind, from_errors=from_errors)
     console = Console(stderr=True)
@@ -205,7 +153,7 @@ def ingest(
         table.add_row(f"rejected: {reason}", str(count))
     table.add_row("data files written", str(len(summary.files)))
     table.add_row("errors/ files written", str(len(summary.error_files)))
-    _stdout().print(table)
+    stdout_console().print(table)
 
 
 @main.command()
@@ -235,8 +183,8 @@ def compact(
     except ValueError as exc:
         flag = "--hour" if hour is not None else "--since"
         raise click.BadParameter(str(exc), param_hint=flag) from None
-    settings = _obj(ctx).settings()
-    store = _obj(ctx).store(settings)
+    settings = cli_context(ctx).settings()
+    store = cli_context(ctx).store(settings)
     compactor = Compactor(store, Metrics())
     found = compactor.find(kinds or list(Kind), start, end)
     table = Table(title=f"compacted in {store.url}")
@@ -267,7 +215,7 @@ def compact(
                 status,
             )
             progress.advance(task)
-    console = _stdout()
+    console = stdout_console()
     if not found:
         console.print("nothing to compact in that range")
         return
@@ -284,12 +232,12 @@ def demo(ctx: click.Context, minutes: float, seed: int) -> None:
     """Start a collector on a temporary store, send sample data, show where it landed."""
     from observability.demo import render_report, run_demo
 
-    root = _obj(ctx)
+    root = cli_context(ctx)
     workdir = Path(tempfile.mkdtemp(prefix="observability-demo-"))
     store_url = root.store_url or (workdir / "store").as_uri()
     settings = CliContext(store_url, root.config).settings(state_dir=workdir / "state")
     store = root.store(settings)
-    console = _stdout()
+    console = stdout_console()
     with console.status("running the demo") as status:
         report = run_demo(settings, store, minutes=minutes, seed=seed, on_step=status.update)
     console.print(render_report(report))

@@ -1,0 +1,1 @@
+"""CLI commands, one module per resource; `observability.cli` registers them."""

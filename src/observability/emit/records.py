@@ -1,0 +1,82 @@
+"""Shape a structlog event dict into a schema `log` record.
+
+The schema's fields go at the top level, everything else the caller passed goes under
+`attributes`: a keyword argument can never shadow `service` or `timestamp`, and extra
+fields never widen the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from structlog.typing import EventDict, WrappedLogger
+
+from observability.core.schema import SCHEMA_VERSION, Kind
+from observability.emit.clock import utc_timestamp
+from observability.emit.context import get_ids
+from observability.emit.ids import next_record_id
+
+#: Keys of the event dict that become top-level fields when present (a bound or passed
+#: id wins over the one bound in the context).
+ID_FIELDS: Final = ("trace_id", "span_id", "request_id")
+_LEVELS: Final = {
+    "debug": "debug",
+    "info": "info",
+    "warning": "warning",
+    "warn": "warning",
+    "error": "error",
+    "exception": "error",
+    "critical": "critical",
+    "fatal": "critical",
+}
+
+
+def static_fields(service: str, env: str, host: str | None, version: str | None) -> dict[str, str]:
+    """The fields every log record of this process carries (None ones left out)."""
+    fields = {"service": service, "env": env, "host": host, "version": version}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def make_record_builder(
+    static: Mapping[str, str],
+) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
+    """A processor that builds the `log` record around the remaining event dict."""
+    fixed = dict(static)
+    kind = Kind.LOG.value
+    levels = _LEVELS
+
+    def build_record(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        """Lift schema fields to the top level and put every other key under attributes."""
+        event = event_dict.pop("event", "")
+        record: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": kind,
+            "record_id": next_record_id(),
+            "timestamp": utc_timestamp(),
+            "level": levels.get(method_name, "info"),
+            **fixed,
+            "event": event if type(event) is str else str(event),
+        }
+        name = getattr(logger, "name", None)
+        if name is not None:
+            record["logger"] = name
+        ids = get_ids()
+        if ids:
+            record.update(ids)
+        if "trace_id" in event_dict or "span_id" in event_dict or "request_id" in event_dict:
+            _lift_ids(event_dict, record)
+        if "exc_info" in event_dict:
+            record["exception"] = event_dict.pop("exc_info")
+        if event_dict:
+            record["attributes"] = event_dict
+        return record
+
+    return build_record
+
+
+def _lift_ids(event_dict: EventDict, record: dict[str, Any]) -> None:
+    for name in ID_FIELDS:
+        value = event_dict.pop(name, None)
+        if value is not None:
+            record[name] = value if type(value) is str else str(value)

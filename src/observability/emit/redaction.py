@@ -1,0 +1,186 @@
+"""Masking of secrets and personal data before a record leaves the process.
+
+Two rules. A value whose key is a sensitive name (`password`, `token`, ...; matched
+case-insensitively, `-` and `_` alike) is replaced whole. Inside any string value,
+e-mail addresses, bearer tokens, AWS access key ids and card numbers that pass the Luhn
+check are replaced by `[REDACTED:<what>]`.
+
+Speed: the full pattern only runs on strings that pass cheap substring pre-checks, and
+the outcome for short strings is cached, because log events and most field values repeat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from structlog.typing import EventDict, WrappedLogger
+
+#: Key names whose values are always masked (compared lower-cased, `-` read as `_`).
+DEFAULT_SENSITIVE_KEYS: Final = frozenset(
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "access_token",
+        "refresh_token",
+        "private_key",
+        "client_secret",
+        "credit_card",
+        "card_number",
+        "ssn",
+    }
+)
+MASK: Final = "[REDACTED]"
+#: Nested values deeper than this are masked whole rather than walked.
+MAX_DEPTH: Final = 32
+#: Strings up to this length have their outcome cached; longer ones are rarely repeated.
+_CACHEABLE_LENGTH: Final = 256
+_CACHE_SIZE: Final = 4096
+#: Shorter than the shortest match ("a@b.c"): nothing to find.
+_MIN_LENGTH: Final = 5
+
+_PATTERN: Final = re.compile(
+    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+    r"|(?P<bearer>\b(?i:bearer)[ \t]+[A-Za-z0-9._~+/=-]+)"
+    r"|(?P<aws_access_key>\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)"
+    r"|(?P<card>(?<![0-9])[0-9][0-9 -]{11,36}[0-9](?![0-9]))"
+)
+#: Necessary for a card match. Cheaper than the exact shape (`\d(?:[ -]?\d){12,18}` is
+#: several times slower in `re`); `_is_card` checks the shape on the rare candidates.
+_DIGIT_RUN: Final = re.compile(r"[0-9][0-9 -]{11}[0-9]")
+_SEPARATORS: Final = str.maketrans("", "", " -")
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when a string of digits passes the Luhn checksum (as card numbers do)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def is_card_number(text: str) -> bool:
+    """13-19 digits, single spaces or dashes between them allowed, passing Luhn."""
+    digits = text.translate(_SEPARATORS)
+    if not 13 <= len(digits) <= 19 or not digits.isdigit():
+        return False
+    if "  " in text or "--" in text or " -" in text or "- " in text:
+        return False
+    return luhn_valid(digits)
+
+
+def _replace(match: re.Match[str]) -> str:
+    what = match.lastgroup or "value"
+    if what == "card" and not is_card_number(match.group()):
+        return match.group()  # a long number that is not a card number: keep it
+    return f"[REDACTED:{what}]"
+
+
+def _might_match(text: str) -> bool:
+    """Cheap necessary conditions for any pattern, so most strings skip the regex."""
+    return (
+        "@" in text
+        or "earer" in text
+        or "EARER" in text
+        or "AKIA" in text
+        or "ASIA" in text
+        or (len(text) >= 13 and _DIGIT_RUN.search(text) is not None)
+    )
+
+
+def normalize_key(name: str) -> str:
+    """The form key names are compared in: lower-case, `-` read as `_`."""
+    return name.lower().replace("-", "_")
+
+
+class Redactor:
+    """The masking rules with their caches; one per `configure()`."""
+
+    def __init__(self, extra_keys: Iterable[str] = ()) -> None:
+        self.keys = frozenset(normalize_key(k) for k in (*DEFAULT_SENSITIVE_KEYS, *extra_keys))
+        self._key_flags: dict[str, bool] = {}
+        self._texts: dict[str, str] = {}
+
+    def is_sensitive(self, key: object) -> bool:
+        """True when values under this key name are masked whole."""
+        if type(key) is not str:
+            return False
+        flag = self._key_flags.get(key)
+        if flag is None:
+            flag = normalize_key(key) in self.keys
+            if len(self._key_flags) >= _CACHE_SIZE:
+                self._key_flags.clear()
+            self._key_flags[key] = flag
+        return flag
+
+    def scrub_text(self, text: str) -> str:
+        """The text with every sensitive pattern masked (the same object if none)."""
+        if len(text) < _MIN_LENGTH:
+            return text
+        known = self._texts.get(text)
+        if known is not None:
+            return known
+        clean = _PATTERN.sub(_replace, text) if _might_match(text) else text
+        if clean == text:
+            clean = text
+        if len(text) <= _CACHEABLE_LENGTH:
+            if len(self._texts) >= _CACHE_SIZE:
+                self._texts.clear()
+            self._texts[text] = clean
+        return clean
+
+    def scrub(self, value: Any, depth: int = 0) -> Any:
+        """A copy of a nested value with sensitive keys and patterns masked."""
+        kind = type(value)
+        if kind is str:
+            return self.scrub_text(value)
+        if depth >= MAX_DEPTH and kind in (dict, list, tuple, set, frozenset):
+            return MASK
+        if kind is dict:
+            return {
+                key: MASK if self.is_sensitive(key) else self.scrub(item, depth + 1)
+                for key, item in value.items()
+            }
+        if kind in (list, tuple, set, frozenset):
+            return [self.scrub(item, depth + 1) for item in value]
+        return value
+
+    def processor(self) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
+        """The structlog processor applying these rules to an event dict."""
+        key_flags = self._key_flags
+        texts = self._texts
+        is_sensitive = self.is_sensitive
+        scrub_text = self.scrub_text
+        scrub = self.scrub
+        containers = (dict, list, tuple, set, frozenset)
+
+        def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+            """Mask values of sensitive keys and sensitive patterns inside values."""
+            for key, value in event_dict.items():
+                flag = key_flags.get(key)
+                if flag or (flag is None and is_sensitive(key)):
+                    event_dict[key] = MASK
+                elif type(value) is str:
+                    clean = texts.get(value)  # the caches are read inline: this is per field
+                    if clean is None:
+                        clean = scrub_text(value)
+                    if clean is not value:
+                        event_dict[key] = clean
+                elif type(value) in containers:
+                    event_dict[key] = scrub(value, 1)
+            return event_dict
+
+        return redact

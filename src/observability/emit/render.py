@@ -1,0 +1,120 @@
+"""Records to NDJSON lines with orjson, never failing on what a caller passed.
+
+orjson refuses a few things a log call can contain: integers beyond 64 bits, non-string
+keys, strings with lone surrogates, nesting past 255 levels. Rather than lose the record,
+the rare failure is retried on a copy made JSON-safe (such values become strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import orjson
+from structlog.typing import EventDict, WrappedLogger
+
+from observability.core.partitioning import group_key
+from observability.core.schema import Kind
+
+_MAX_DEPTH: Final = 64
+_INT_RANGE: Final = range(-(2**63), 2**64)
+_NO_KWARGS: Final[dict[str, Any]] = {}
+
+
+def _safe_text(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _describe(value: object) -> str:
+    try:
+        return _safe_text(str(value))
+    except Exception:  # noqa: BLE001 - an object whose str() fails is still worth a line
+        return f"<unprintable {type(value).__name__}>"
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """A copy of `value` that orjson always renders (odd values become strings)."""
+    kind = type(value)
+    if kind is int:
+        return value if value in _INT_RANGE else str(value)
+    if kind is str:
+        return _valid_text(value)
+    if value is None or kind is bool or kind is float:
+        return value
+    if depth >= _MAX_DEPTH:
+        return _describe(value)
+    return _jsonable_object(value, depth)
+
+
+def _valid_text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _safe_text(value)
+    return value
+
+
+def _jsonable_object(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        return {
+            (_valid_text(key) if type(key) is str else _describe(key)): jsonable(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(item, depth + 1) for item in value]
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return _describe(value)
+    return value
+
+
+def _make_default(text_filter: Callable[[str], str] | None) -> Callable[[Any], Any]:
+    """orjson's `default`: `str()` of unknown objects, through the redactor's text filter.
+
+    The filter matters because no processor saw the `str()` form.
+    """
+
+    def default(value: Any) -> Any:
+        if isinstance(value, set | frozenset):
+            return list(value)
+        text = _describe(value)
+        return text_filter(text) if text_filter is not None else text
+
+    return default
+
+
+def make_renderer(text_filter: Callable[[str], str] | None = None) -> Callable[[Any], bytes]:
+    """`record -> bytes` (no newline), for records built outside the structlog chain."""
+    default = _make_default(text_filter)
+
+    def to_line(record: Any) -> bytes:
+        """One JSON object as bytes; odd values become strings rather than fail."""
+        try:
+            return orjson.dumps(record, default=default)
+        except orjson.JSONEncodeError:
+            return orjson.dumps(jsonable(record), default=default)
+
+    return to_line
+
+
+def make_line_renderer(
+    text_filter: Callable[[str], str] | None = None,
+) -> Callable[[WrappedLogger, str, EventDict], tuple[tuple[str, bytes], dict[str, Any]]]:
+    """The last processor: `((group, line), {})` for the logger to submit."""
+    kind = Kind.LOG
+    default = _make_default(text_filter)
+    dumps = orjson.dumps
+    encode_error = orjson.JSONEncodeError
+
+    def render_line(
+        logger: WrappedLogger, method_name: str, record: EventDict
+    ) -> tuple[tuple[str, bytes], dict[str, Any]]:
+        """Render the record with orjson and compute its aggregation group."""
+        try:
+            line = dumps(record, default=default)
+        except encode_error:
+            line = dumps(jsonable(record), default=default)
+        return (group_key(kind, record), line), _NO_KWARGS
+
+    return render_line

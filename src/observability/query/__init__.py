@@ -1,0 +1,1 @@
+"""One query layer over Athena and DuckDB; SQL written once in the Athena (Trino) dialect."""
