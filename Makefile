@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS := service,lambda,dev
+EXTRAS := service,lambda,drift,dev
 
 .PHONY: install demo test lint typecheck unit bench lambdas clean
 

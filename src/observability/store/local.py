@@ -46,7 +46,7 @@ class LocalStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         if self._fsync:
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
 
     def get(self, key: str) -> bytes:
         """Read a file; KeyError when absent."""
@@ -80,7 +80,8 @@ class LocalStore:
         return self.path(key).is_file()
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Sync a directory so that a rename or a new file in it survives a power loss."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

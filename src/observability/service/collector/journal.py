@@ -33,6 +33,7 @@ from typing import Final
 
 from observability.service.errors import JournalError
 from observability.store.files import new_filename
+from observability.store.local import fsync_dir
 
 SEGMENT_SUFFIX: Final = ".wal"
 LOCK_NAME: Final = "LOCK"
@@ -99,7 +100,7 @@ class Segment:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
         try:
             self._fd = os.open(self.path, flags, 0o600)
-            _fsync_dir(directory)  # the new name must survive a power loss too
+            fsync_dir(directory)  # the new name must survive a power loss too
         except OSError as exc:
             raise JournalError(f"cannot open a journal segment in {directory}: {exc}") from exc
         self.size = 0
@@ -159,7 +160,7 @@ class Segment:
         self.wait_idle()
         os.close(self._fd)
         self.path.unlink(missing_ok=True)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
 
 
 class JournalLock:
@@ -194,11 +195,3 @@ def leftover_segments(directory: Path) -> list[Path]:
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if p.name.endswith(SEGMENT_SUFFIX))
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
