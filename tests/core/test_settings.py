@@ -90,3 +90,10 @@ def test_one_stream_per_kind() -> None:
     assert settings.firehose_stream(Kind.LOG) == "observability-logs"
     assert settings.firehose_stream(Kind.PREDICTION) == "observability-predictions"
     assert settings.firehose_stream(Kind.LABEL) == "ml-labels"
+
+
+def test_opensearch_auth_is_one_of_three() -> None:
+    """The OpenSearch auth mode is validated like the other enumerations."""
+    assert Settings.from_env({"OBSERVABILITY_OPENSEARCH_AUTH": "sigv4"}).opensearch_auth == "sigv4"
+    with pytest.raises(SettingsError, match="OBSERVABILITY_OPENSEARCH_AUTH"):
+        Settings.from_env({"OBSERVABILITY_OPENSEARCH_AUTH": "kerberos"})

@@ -20,6 +20,7 @@ PREFIX: Final = "OBSERVABILITY_"
 
 SinkName = Literal["firehose", "http", "file", "stdout"]
 QueryEngineName = Literal["duckdb", "athena"]
+OpenSearchAuth = Literal["none", "basic", "sigv4"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,18 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     query_engine: QueryEngineName = "duckdb"
+    #: Glue database holding the tables; Athena workgroup, result location and scan cutoff.
+    glue_database: str = "observability"
+    athena_workgroup: str = "observability"
+    athena_output_location: str | None = None
+    athena_bytes_scanned_cutoff: int = 10 * 1024**3
     opensearch_url: str | None = None
+    #: `sigv4` for Amazon OpenSearch Service (IAM), `basic` over TLS, `none` for a local node.
+    opensearch_auth: OpenSearchAuth = "none"
+    opensearch_username: str | None = None
+    opensearch_password: str | None = None
+    #: Drift: the models file (see models.example.yaml).
+    models_config: Path = Path("models.yaml")
     #: Redaction: extra key names to mask on top of the built-in list (comma-separated).
     redact_keys: tuple[str, ...] = ()
 
@@ -133,5 +145,9 @@ def _coerce(f: dataclasses.Field[Any], raw: object, where: str) -> Any:
         raise SettingsError(f"{where}: {raw!r} is not valid ({exc})") from None
 
 
-_LITERALS: Final[dict[str, Any]] = {"SinkName": SinkName, "QueryEngineName": QueryEngineName}
+_LITERALS: Final[dict[str, Any]] = {
+    "SinkName": SinkName,
+    "QueryEngineName": QueryEngineName,
+    "OpenSearchAuth": OpenSearchAuth,
+}
 _SCALARS: Final[dict[str, Any]] = {"int": int, "float": float, "Path": Path}
