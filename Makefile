@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(VENV)/bin/observability demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src lambdas tests benchmarks scripts
-	$(VENV)/bin/ruff format --check src lambdas tests benchmarks scripts
+	$(VENV)/bin/ruff check src lambdas tests benchmarks scripts glue
+	$(VENV)/bin/ruff format --check src lambdas tests benchmarks scripts glue
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

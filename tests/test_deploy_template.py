@@ -82,3 +82,27 @@ def test_transform_function_points_at_the_handler(template: dict[str, Any]) -> N
     variables = function["Environment"]["Variables"]
     assert variables["OBSERVABILITY_STORE_URL"] == {"Sub": "s3://${BucketName}"}
     assert variables["OBSERVABILITY_FIREHOSE_STREAM_LOGS"] == {"Sub": "${StreamPrefix}-logs"}
+
+
+def test_new_objects_register_partitions(template: dict[str, Any]) -> None:
+    """Every data prefix notifies the partition registrar, whose handler exists."""
+    notifications = template["Resources"]["DataBucket"]["Properties"]["NotificationConfiguration"]
+    prefixes = {
+        config["Filter"]["S3Key"]["Rules"][0]["Value"]
+        for config in notifications["LambdaConfigurations"]
+    }
+    assert prefixes == {"logs/", "predictions/", "labels/", "compacted/", "metrics/drift/"}
+    function = template["Resources"]["RegistrarFunction"]["Properties"]
+    assert (ROOT / "lambdas" / "partition_registrar" / "handler.py").is_file()
+    assert function["Environment"]["Variables"]["OBSERVABILITY_GLUE_DATABASE"] == {
+        "Ref": "GlueDatabase"
+    }
+
+
+def test_compaction_job_runs_the_package_script_on_python_311(template: dict[str, Any]) -> None:
+    """The Glue job runs glue/jobs/compact.py on Glue 5.0 (Python 3.11, as the package needs)."""
+    job = template["Resources"]["CompactJob"]["Properties"]
+    assert job["GlueVersion"] == "5.0"
+    assert job["Command"]["Name"] == "glueetl"
+    assert (ROOT / "glue" / "jobs" / "compact.py").is_file()
+    assert job["DefaultArguments"]["--store_url"] == {"Sub": "s3://${BucketName}"}

@@ -32,6 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from observability.commands.catalog import catalog
 from observability.commands.common import KIND, CliContext, cli_context, stdout_console
 from observability.core.errors import ObservabilityError
 from observability.core.metrics import Metrics
@@ -246,6 +247,9 @@ def demo(ctx: click.Context, minutes: float, seed: int) -> None:
 
 
 _RELATIVE_RE: Final = re.compile(r"(\d+)\s*([hd])")
+
+
+main.add_command(catalog)
 
 
 def parse_hour(text: str) -> datetime:

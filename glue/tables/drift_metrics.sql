@@ -1,0 +1,22 @@
+CREATE EXTERNAL TABLE IF NOT EXISTS `observability`.`drift_metrics` (
+  `window_start` timestamp COMMENT 'Start of the current window (UTC).',
+  `window_end` timestamp COMMENT 'End of the current window (UTC).',
+  `feature` string COMMENT 'Feature name.',
+  `method` string COMMENT 'Drift test or distance used.',
+  `score` double COMMENT 'The method\'s statistic or p-value.',
+  `threshold` double COMMENT 'The threshold the score is compared with.',
+  `drifted` boolean COMMENT 'Whether the feature drifted in this window.',
+  `n_reference` bigint COMMENT 'Rows in the reference window.',
+  `n_current` bigint COMMENT 'Rows in the current window.'
+)
+COMMENT 'Per-feature drift results, for timelines.'
+PARTITIONED BY (
+  `model` string COMMENT 'Model name (partition).',
+  `dt` string COMMENT 'UTC day, YYYY-MM-DD (partition).'
+)
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+WITH SERDEPROPERTIES ('serialization.format'='1')
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
+LOCATION '${StoreUrl}/metrics/drift/'
+TBLPROPERTIES ('EXTERNAL'='TRUE', 'classification'='parquet', 'parquet.compression'='ZSTD')

@@ -1,0 +1,1 @@
+"""S3 ObjectCreated -> Glue partitions (see `observability.catalog.partitions`)."""

@@ -1,0 +1,1 @@
+"""Tests of the Glue catalog: definitions, partitions, apply, the compaction job."""
