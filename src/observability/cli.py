@@ -34,6 +34,7 @@ from rich.table import Table
 
 from observability.commands.catalog import catalog
 from observability.commands.common import KIND, CliContext, cli_context, stdout_console
+from observability.commands.query import query
 from observability.core.errors import ObservabilityError
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
@@ -250,6 +251,7 @@ _RELATIVE_RE: Final = re.compile(r"(\d+)\s*([hd])")
 
 
 main.add_command(catalog)
+main.add_command(query)
 
 
 def parse_hour(text: str) -> datetime:

@@ -16,7 +16,7 @@ from observability.core.settings import Settings
 from observability.service.collector import BufferPolicy, Collector, Flusher
 from observability.service.deps import AppState, ServiceDeps
 from observability.service.errors import install_error_handler
-from observability.service.routes import health, ingest
+from observability.service.routes import health, ingest, search
 
 
 def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
@@ -34,10 +34,14 @@ def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
         finally:
             await state.flusher.stop()
             await run_in_threadpool(collector.close)
+            backend = getattr(_app.state, "search", None)
+            if backend is not None:
+                backend.close()
 
     app = FastAPI(title="observability collector", lifespan=lifespan)
     app.state.observability = state
     install_error_handler(app)
     app.include_router(ingest.router)
     app.include_router(health.router)
+    app.include_router(search.router)
     return app

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from observability.core.errors import ObservabilityError, SettingsError, StoreError
+from observability.search.model import SearchBackendError
 
 
 class UnknownKindError(ObservabilityError):
@@ -54,11 +55,14 @@ STATUS: Final[Mapping[type[ObservabilityError], int]] = {
     OverloadedError: 503,
     NotReadyError: 503,
     StoreError: 503,
+    SearchBackendError: 503,
     SettingsError: 500,
     ObservabilityError: 400,
 }
 #: Errors that clear up by themselves: tell the client when to come back.
-_RETRY_AFTER: Final = frozenset({JournalError, OverloadedError, NotReadyError, StoreError})
+_RETRY_AFTER: Final = frozenset(
+    {JournalError, OverloadedError, NotReadyError, StoreError, SearchBackendError}
+)
 
 
 def status_of(error: ObservabilityError) -> int:

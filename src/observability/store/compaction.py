@@ -20,6 +20,9 @@ columns a query needs. The rules that make a re-run safe:
   when a record needed normalising). Partition columns live in the path only.
 - A line that cannot be stored goes to `errors/compaction/<reason>/`, never dropped; a
   rewrite does not report again the lines of sources an earlier run already covered.
+- An optional `on_compacted(partition, table)` hook (drift sketches use it) sees the rows
+  just written. It runs after the Parquet put and before the sidecar, so a hook that fails
+  leaves the sidecar stale and the next run compacts the partition, and calls it, again.
 """
 
 from __future__ import annotations
@@ -128,10 +131,16 @@ class _Column:
 class Compactor:
     """Compacts partitions of one store; errors go to the same store's `errors/`."""
 
-    def __init__(self, store: ObjectStore, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        metrics: Metrics,
+        on_compacted: Callable[[Partition, pa.Table], None] | None = None,
+    ) -> None:
         self._store = store
         self._metrics = metrics
         self._errors = ErrorWriter(store, metrics)
+        self._on_compacted = on_compacted
 
     def sources(self, partition: Partition) -> list[str]:
         """Data files directly in a partition (hidden `.`/`_` names are not data)."""
@@ -181,6 +190,7 @@ class Compactor:
         sink = pa.BufferOutputStream()
         rows = rejected = 0
         pending: list[pa.RecordBatch] = []
+        kept: list[pa.RecordBatch] = []  # every batch, only when the hook needs the table
         with pq.ParquetWriter(
             sink,
             schema,
@@ -199,6 +209,8 @@ class Compactor:
                     if batch.num_rows:
                         pending.append(batch)
                         rows += batch.num_rows
+                        if self._on_compacted is not None:
+                            kept.append(batch)
                     if sum(b.num_rows for b in pending) >= ROW_GROUP_ROWS:
                         writer.write_table(pa.Table.from_batches(pending, schema))
                         pending = []
@@ -206,6 +218,8 @@ class Compactor:
                 writer.write_table(pa.Table.from_batches(pending, schema))
         data = sink.getvalue().to_pybytes()
         self._store.put(output, data)
+        if self._on_compacted is not None:
+            self._on_compacted(partition, pa.Table.from_batches(kept, schema))
         sidecar = {**manifest, "file": OUTPUT_NAME, "rows": rows, "rejected": rejected}
         sidecar["compacted_at"] = utc_now_iso()
         self._store.put(partition.compacted_key(MANIFEST_NAME), orjson.dumps(sidecar))

@@ -1,0 +1,195 @@
+"""Which files a table reference reads: compacted Parquet where it exists, NDJSON elsewhere.
+
+Compaction keeps its source files, so a partition with a compacted file has both forms.
+The compacted file's footer manifest (`observability.manifest`, see `store/compaction.py`)
+lists the sources it covers: those are skipped, and files that arrived after compaction are
+read as NDJSON, so no record is counted twice. Listing goes through a pyarrow filesystem
+(local disk or S3), one recursive listing per pinned prefix.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+
+# pyarrow ships no type information; its objects are Any here.
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from observability.query.pruning import PartitionFilter
+from observability.query.tables import TableSpec
+from observability.store.compaction import MANIFEST_METADATA_KEY, OUTPUT_NAME
+
+COMPACTED: Final = "compacted/"
+#: Footers read in parallel when many partitions are new to the manifest cache.
+_FOOTER_THREADS: Final = 8
+
+
+@dataclass(slots=True)
+class FileSet:
+    """The files one table reference reads, in the names DuckDB opens them by."""
+
+    parquet: list[str] = field(default_factory=list)
+    ndjson: list[str] = field(default_factory=list)
+    bytes: int = 0
+    partitions: int = 0
+
+
+@dataclass(slots=True)
+class _Partition:
+    values: tuple[str, ...]
+    sources: list[Any] = field(default_factory=list)  # pyarrow FileInfo
+    compacted: Any | None = None
+
+
+class StoreLayout:
+    """Lists a store through a pyarrow filesystem; caches compacted files' manifests."""
+
+    def __init__(self, filesystem: Any, base: str, duckdb_base: str) -> None:
+        self._fs = filesystem
+        self._base = base.rstrip("/")
+        self._duckdb_base = duckdb_base.rstrip("/")
+        self._manifests: dict[tuple[str, int, int], frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def select(self, table: TableSpec, where: PartitionFilter | None, *, prune: bool) -> FileSet:
+        """The files of the partitions `where` accepts (every partition when not pruning)."""
+        where = where if prune else None
+        partitions = self._partitions(table, self._prefixes(table, where))
+        chosen = [
+            p for p in partitions.values() if where is None or where.accepts(*_padded(p.values))
+        ]
+        manifests = self._manifests_of([p.compacted for p in chosen if p.compacted is not None])
+        files = FileSet(partitions=len(chosen))
+        for partition in sorted(chosen, key=lambda p: p.values):
+            covered: frozenset[str] = frozenset()
+            if partition.compacted is not None:
+                covered = manifests[partition.compacted.path]
+                files.parquet.append(self._duckdb_name(partition.compacted.path))
+                files.bytes += partition.compacted.size
+            for info in partition.sources:
+                if self._key(info.path) not in covered:
+                    files.ndjson.append(self._duckdb_name(info.path))
+                    files.bytes += info.size
+        return files
+
+    def _prefixes(self, table: TableSpec, where: PartitionFilter | None) -> list[str]:
+        """Store prefixes to list recursively: as deep as the pinned columns allow."""
+        if where is None:
+            return [table.root]
+        keys = where.pinned(table.key_column)
+        days = where.pinned("dt")
+        hours = where.pinned("hour") if table.hourly else None
+        if keys is None:
+            if days is None:
+                return [table.root]
+            keys = frozenset(self._children(table.root, table.key_column))
+        prefixes = []
+        for key in sorted(keys):
+            head = f"{table.root}{table.key_column}={key}/"
+            if days is None:
+                prefixes.append(head)
+                continue
+            for day in sorted(days):
+                if hours is None:
+                    prefixes.append(f"{head}dt={day}/")
+                else:
+                    prefixes.extend(f"{head}dt={day}/hour={hour}/" for hour in sorted(hours))
+        return prefixes
+
+    def _children(self, prefix: str, column: str) -> set[str]:
+        """Values of `column=` directories directly under a prefix, plain or compacted."""
+        values: set[str] = set()
+        for root in (prefix, COMPACTED + prefix):
+            for info in self._list(root, recursive=False):
+                name = info.base_name
+                if info.type == pafs.FileType.Directory and name.startswith(f"{column}="):
+                    values.add(name.partition("=")[2])
+        return values
+
+    def _partitions(self, table: TableSpec, prefixes: Iterable[str]) -> dict[str, _Partition]:
+        found: dict[str, _Partition] = {}
+        depth = len(table.partition_columns)
+        root_depth = table.root.count("/")
+        for prefix in prefixes:
+            for compacted in (False, True):
+                for info in self._list(COMPACTED + prefix if compacted else prefix, True):
+                    if info.type != pafs.FileType.File:
+                        continue
+                    key = self._key(info.path)
+                    parts = key.split("/")
+                    if compacted:
+                        parts = parts[1:]
+                    name = parts[-1]
+                    values = _values(parts[root_depth:-1], table.partition_columns)
+                    if values is None or len(parts) != root_depth + depth + 1:
+                        continue
+                    if name.startswith((".", "_")):
+                        continue
+                    partition = found.setdefault("/".join(parts[:-1]), _Partition(values))
+                    if not compacted:
+                        partition.sources.append(info)
+                    elif name == OUTPUT_NAME:
+                        partition.compacted = info
+        return found
+
+    def _list(self, prefix: str, recursive: bool) -> list[Any]:
+        selector = pafs.FileSelector(
+            f"{self._base}/{prefix}".rstrip("/"), recursive=recursive, allow_not_found=True
+        )
+        infos: list[Any] = self._fs.get_file_info(selector)
+        return infos
+
+    def _manifests_of(self, infos: list[Any]) -> Mapping[str, frozenset[str]]:
+        """Source keys covered by each compacted file, read from footers not seen before."""
+        missing = [info for info in infos if _cache_key(info) not in self._manifests]
+        if len(missing) > 1:
+            with ThreadPoolExecutor(min(_FOOTER_THREADS, len(missing))) as pool:
+                read = list(pool.map(self._read_manifest, missing))
+        else:
+            read = [self._read_manifest(info) for info in missing]
+        with self._lock:
+            for info, sources in zip(missing, read, strict=True):
+                self._manifests[_cache_key(info)] = sources
+            return {info.path: self._manifests[_cache_key(info)] for info in infos}
+
+    def _read_manifest(self, info: Any) -> frozenset[str]:
+        metadata = pq.read_schema(info.path, filesystem=self._fs).metadata or {}
+        raw = metadata.get(MANIFEST_METADATA_KEY)
+        if raw is None:
+            return frozenset()  # not ours: nothing is known to be covered
+        manifest = orjson.loads(raw)
+        return frozenset(str(key) for key in manifest.get("sources", []))
+
+    def _key(self, path: str) -> str:
+        return path[len(self._base) + 1 :]
+
+    def _duckdb_name(self, path: str) -> str:
+        return f"{self._duckdb_base}/{self._key(path)}"
+
+
+def _values(segments: list[str], columns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Partition values from `column=value` path segments in the table's column order."""
+    if len(segments) != len(columns):
+        return None
+    values = []
+    for segment, column in zip(segments, columns, strict=True):
+        name, sep, value = segment.partition("=")
+        if not sep or name != column or not value:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _padded(values: tuple[str, ...]) -> tuple[str, str, str | None]:
+    return (values[0], values[1], values[2] if len(values) > 2 else None)
+
+
+def _cache_key(info: Any) -> tuple[str, int, int]:
+    mtime = info.mtime_ns if info.mtime_ns is not None else 0
+    return (info.path, int(info.size or 0), int(mtime))

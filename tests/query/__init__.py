@@ -1,0 +1,1 @@
+"""Tests of the query layer: SQL, pruning, DuckDB and Athena engines, named queries."""

@@ -1,0 +1,1 @@
+"""Tests of the search service: query model, backends, route, CLI, dashboards."""
