@@ -35,6 +35,7 @@ from rich.table import Table
 from observability.commands.catalog import catalog
 from observability.commands.common import KIND, CliContext, cli_context, stdout_console
 from observability.commands.query import query
+from observability.commands.search import search
 from observability.core.errors import ObservabilityError
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
@@ -252,6 +253,7 @@ _RELATIVE_RE: Final = re.compile(r"(\d+)\s*([hd])")
 
 main.add_command(catalog)
 main.add_command(query)
+main.add_command(search)
 
 
 def parse_hour(text: str) -> datetime:

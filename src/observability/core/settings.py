@@ -21,6 +21,7 @@ PREFIX: Final = "OBSERVABILITY_"
 SinkName = Literal["firehose", "http", "file", "stdout"]
 QueryEngineName = Literal["duckdb", "athena"]
 OpenSearchAuth = Literal["none", "basic", "sigv4"]
+OpenSearchService = Literal["es", "aoss"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class Settings:
     opensearch_auth: OpenSearchAuth = "none"
     opensearch_username: str | None = None
     opensearch_password: str | None = None
+    #: SigV4 signing name: `es` (OpenSearch Service domains) or `aoss` (Serverless).
+    opensearch_service: OpenSearchService = "es"
+    #: A private CA bundle for TLS to OpenSearch (certificates are always verified).
+    opensearch_ca_certs: str | None = None
+    opensearch_retention_days: int = 30
+    opensearch_replicas: int = 1
     #: Drift: the models file (see models.example.yaml).
     models_config: Path = Path("models.yaml")
     #: Redaction: extra key names to mask on top of the built-in list (comma-separated).
@@ -149,5 +156,6 @@ _LITERALS: Final[dict[str, Any]] = {
     "SinkName": SinkName,
     "QueryEngineName": QueryEngineName,
     "OpenSearchAuth": OpenSearchAuth,
+    "OpenSearchService": OpenSearchService,
 }
 _SCALARS: Final[dict[str, Any]] = {"int": int, "float": float, "Path": Path}

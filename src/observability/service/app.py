@@ -22,7 +22,14 @@ from observability.service.routes import health, ingest, search
 def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
     """The app; nothing touches disk until its lifespan starts."""
     policy = BufferPolicy(settings.buffer_max_bytes, settings.buffer_max_seconds)
-    collector = Collector(settings.journal_dir, deps.store, deps.metrics, deps.errors, policy)
+    collector = Collector(
+        settings.journal_dir,
+        deps.store,
+        deps.metrics,
+        deps.errors,
+        policy,
+        on_written=deps.on_written,
+    )
     state = AppState(settings, deps, collector, Flusher(collector))
 
     @asynccontextmanager

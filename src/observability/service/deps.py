@@ -6,6 +6,7 @@ a LocalStore in tmp_path and a fresh registry) and handed to `create_app`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -27,14 +28,26 @@ class ServiceDeps:
     store: ObjectStore
     metrics: Metrics
     errors: ErrorWriter
+    #: Called with the record lines of each file the collector has written (search indexing).
+    on_written: Callable[[Sequence[bytes]], None] | None = None
 
 
 def build_deps(settings: Settings) -> ServiceDeps:
-    """Production wiring: the configured store and the process-wide registry."""
+    """Production wiring: the configured store, the process-wide registry, and indexing
+    into OpenSearch when `OBSERVABILITY_OPENSEARCH_URL` is set."""
     aws = AwsClients(settings) if settings.store_url.startswith("s3://") else None
     store = open_store(settings.store_url, aws)
     metrics = default_metrics()
-    return ServiceDeps(store, metrics, ErrorWriter(store, metrics))
+    errors = ErrorWriter(store, metrics)
+    on_written = None
+    if settings.opensearch_url:
+        from observability.index.client import client_from_settings
+        from observability.index.indexer import Indexer, IndexMetrics
+        from observability.service.collector.indexing import IndexOnWrite
+
+        indexer = Indexer(client_from_settings(settings), errors, IndexMetrics(metrics.registry))
+        on_written = IndexOnWrite(indexer, errors)
+    return ServiceDeps(store, metrics, errors, on_written)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -109,6 +109,7 @@ class Collector:
         policy: BufferPolicy,
         *,
         clock: Callable[[], float] = time.monotonic,
+        on_written: Callable[[Sequence[bytes]], None] | None = None,
     ) -> None:
         self._dir = journal_dir
         self._store = store
@@ -116,6 +117,7 @@ class Collector:
         self._errors = errors
         self.policy = policy
         self._clock = clock
+        self._on_written = on_written
         self._lock_file = JournalLock(journal_dir)
         self._lock = threading.Lock()  # segment, buffers, sealed list
         self._flush_lock = threading.Lock()  # one flush at a time
@@ -131,7 +133,7 @@ class Collector:
         """Lock the journal and replay what a previous process left, before serving."""
         self._lock_file.acquire()
         try:
-            report = replay_journal(self._dir, self._store, self._metrics)
+            report = replay_journal(self._dir, self._store, self._metrics, self._notify)
         except BaseException:
             self._lock_file.release()
             raise
@@ -285,7 +287,18 @@ class Collector:
 
     def _write_sealed(self, sealed: _Sealed) -> int:
         sealed.segment.wait_idle()
-        return write_groups(sealed.segment.id, sealed.buffers.groups, self._store, self._metrics)
+        groups = sealed.buffers.groups
+        written = write_groups(sealed.segment.id, groups, self._store, self._metrics)
+        self._notify(groups)
+        return written
+
+    def _notify(self, groups: Mapping[Partition, list[bytes]]) -> None:
+        """Hand what was just stored to the `on_written` hook (search indexing)."""
+        if self._on_written is None:
+            return
+        for partition, lines in groups.items():
+            if partition.kind is not Kind.LABEL:
+                self._on_written(lines)
 
 
 def write_groups(
@@ -305,13 +318,20 @@ def write_groups(
     return len(groups)
 
 
-def replay_journal(journal_dir: Path, store: ObjectStore, metrics: Metrics) -> ReplayReport:
+def replay_journal(
+    journal_dir: Path,
+    store: ObjectStore,
+    metrics: Metrics,
+    notify: Callable[[Mapping[Partition, list[bytes]]], None] | None = None,
+) -> ReplayReport:
     """Write every leftover segment to the store, then delete it (caller holds the lock)."""
     report = ReplayReport()
     for path in leftover_segments(journal_dir):
         contents = read_segment(path)
         groups = {parse_prefix(prefix): lines for prefix, lines in contents.groups.items()}
         report.files += write_groups(contents.segment_id, groups, store, metrics)
+        if notify is not None:
+            notify(groups)
         report.segments += 1
         report.lines += contents.lines
         report.torn_bytes += contents.torn_bytes

@@ -1,0 +1,1 @@
+"""OpenSearch: index templates and lifecycle rendered from the schema, the bulk indexer."""

@@ -1,0 +1,1 @@
+"""Tests of the OpenSearch index package against a real local node."""
