@@ -34,6 +34,7 @@ from rich.table import Table
 
 from observability.commands.catalog import catalog
 from observability.commands.common import KIND, CliContext, cli_context, stdout_console
+from observability.commands.drift import drift
 from observability.commands.query import query
 from observability.commands.search import search
 from observability.core.errors import ObservabilityError
@@ -254,6 +255,7 @@ _RELATIVE_RE: Final = re.compile(r"(\d+)\s*([hd])")
 main.add_command(catalog)
 main.add_command(query)
 main.add_command(search)
+main.add_command(drift)
 
 
 def parse_hour(text: str) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow.fs as pafs
 import pytest
@@ -166,3 +167,52 @@ def test_store_root_with_quote_is_read(tmp_path_factory: pytest.TempPathFactory)
     store = LocalStore(tmp_path_factory.mktemp("it's"), fsync=False)
     write(store, Kind.LOG, [log("a", at(1))])
     assert DuckDBEngine(store).execute("SELECT count(*) FROM logs").rows == [(1,)]
+
+
+def test_drift_metrics_are_read_from_their_parquet_files(tmp_path: Path) -> None:
+    """Rows the drift job writes under metrics/drift/ are the drift_metrics table, by model."""
+    import io
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = LocalStore(tmp_path / "drift-store", fsync=False)
+    for model, score in (("fraud", 0.31), ("price", 0.02)):
+        table = pa.table(
+            {
+                "window_start": [datetime(2026, 11, 1, tzinfo=UTC)],
+                "window_end": [datetime(2026, 11, 2, tzinfo=UTC)],
+                "feature": ["amount"],
+                "feature_type": ["numeric"],
+                "method": ["psi"],
+                "score": [score],
+                "threshold": [0.1],
+                "drifted": [score > 0.1],
+                "n_reference": [1000],
+                "n_current": [900],
+                "status": ["ok"],
+                "detail": [None],
+                "report_id": [f"{model}-20261101"],
+                "computed_at": [datetime(2026, 11, 2, 0, 5, tzinfo=UTC)],
+            }
+        )
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        store.put(f"metrics/drift/model={model}/dt=2026-11-01/run.parquet", sink.getvalue())
+    engine = DuckDBEngine(store)
+    rows = engine.execute(
+        "SELECT model, dt, feature, score, drifted, status FROM drift_metrics WHERE model = :model",
+        {"model": "fraud"},
+    ).to_dicts()
+    assert rows == [
+        {
+            "model": "fraud",
+            "dt": "2026-11-01",
+            "feature": "amount",
+            "score": 0.31,
+            "drifted": True,
+            "status": "ok",
+        }
+    ]
+    assert engine.execute("SELECT count(*) AS n FROM drift_metrics").rows == [(2,)]

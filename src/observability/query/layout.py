@@ -74,7 +74,9 @@ class StoreLayout:
                 files.bytes += partition.compacted.size
             for info in partition.sources:
                 if self._key(info.path) not in covered:
-                    files.ndjson.append(self._duckdb_name(info.path))
+                    # Tables of records hold NDJSON; drift_metrics holds Parquet files only.
+                    target = files.ndjson if table.kind is not None else files.parquet
+                    target.append(self._duckdb_name(info.path))
                     files.bytes += info.size
         return files
 

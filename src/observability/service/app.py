@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from observability.core.settings import Settings
+
+if TYPE_CHECKING:
+    from observability.analyze.scheduler import DriftScheduler
 from observability.service.collector import BufferPolicy, Collector, Flusher
 from observability.service.deps import AppState, ServiceDeps
 from observability.service.errors import install_error_handler
@@ -36,9 +40,12 @@ def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(collector.start)
         state.flusher.start()
+        scheduler = _start_drift_scheduler(settings, deps)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             await state.flusher.stop()
             await run_in_threadpool(collector.close)
             backend = getattr(_app.state, "search", None)
@@ -52,3 +59,15 @@ def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
     app.include_router(health.router)
     app.include_router(search.router)
     return app
+
+
+def _start_drift_scheduler(settings: Settings, deps: ServiceDeps) -> DriftScheduler | None:
+    """Run each model's drift job on its cron when a models file exists (Evidently loads
+    only then: a collector without models never imports it)."""
+    if not settings.models_config.is_file():
+        return None
+    from observability.analyze.scheduler import start_scheduler
+    from observability.query.factory import open_engine
+
+    engine = open_engine(settings, deps.store)
+    return start_scheduler(settings, settings.models_config, store=deps.store, engine=engine)
