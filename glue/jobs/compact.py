@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from observability.analyze.sketch_store import SketchWriter
 from observability.cli import parse_hour, parse_since
 from observability.core.aws import AwsClients
 from observability.core.metrics import Metrics
@@ -85,7 +86,8 @@ def run(args: JobArgs, environ: Mapping[str, str]) -> dict[str, Any]:
     """Compact every partition in range; returns the run's summary."""
     settings = Settings.from_env(environ, store_url=args.store_url)
     aws = AwsClients(settings) if settings.store_url.startswith("s3://") else None
-    compactor = Compactor(open_store(settings.store_url, aws), Metrics())
+    store = open_store(settings.store_url, aws)
+    compactor = Compactor(store, Metrics(), on_compacted=SketchWriter(store))
     summary: dict[str, Any] = {"partitions": 0, "written": 0, "rows": 0, "rejected": 0}
     for partition, sources in compactor.find(args.kinds, args.start, args.end).items():
         result = compactor.compact(partition, sources)

@@ -175,6 +175,7 @@ def compact(
     ctx: click.Context, kinds: tuple[Kind, ...], hour: str | None, since: str | None
 ) -> None:
     """Rewrite hours of gzip NDJSON into one zstd Parquet file per partition."""
+    from observability.analyze.sketch_store import SketchWriter
     from observability.store.compaction import Compactor
 
     if (hour is None) == (since is None):
@@ -189,7 +190,8 @@ def compact(
         raise click.BadParameter(str(exc), param_hint=flag) from None
     settings = cli_context(ctx).settings()
     store = cli_context(ctx).store(settings)
-    compactor = Compactor(store, Metrics())
+    # Models with stored bins get their hourly feature sketches written as hours compact.
+    compactor = Compactor(store, Metrics(), on_compacted=SketchWriter(store))
     found = compactor.find(kinds or list(Kind), start, end)
     table = Table(title=f"compacted in {store.url}")
     table.add_column("partition", overflow="fold")
