@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +76,9 @@ def test_demo_command_prints_where_records_landed(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     for prefix in ("logs/", "predictions/", "labels/", "compacted/", "errors/collector/"):
         assert list(store.list(prefix)), prefix
+    # Then it answers an SRE's first questions on that data: SQL, then a search.
+    assert "error_rate" in result.output
+    assert "row(s) in" in result.output
+    hits = re.search(r"(\d+) of (\d+) hits on embedded", result.output)
+    assert hits is not None
+    assert int(hits.group(2)) > 0

@@ -40,7 +40,8 @@ from observability.commands.search import search
 from observability.core.errors import ObservabilityError
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
-from observability.core.settings import PREFIX
+from observability.core.settings import PREFIX, Settings
+from observability.store.base import ObjectStore
 
 USAGE_EXIT: Final = 2
 RUNTIME_EXIT: Final = 1
@@ -249,6 +250,32 @@ def demo(ctx: click.Context, minutes: float, seed: int) -> None:
     console.print(render_report(report))
     if not report.complete:
         raise ObservabilityError("the demo's records did not all land where expected (see above)")
+    _demo_questions(settings, store, console)
+
+
+def _demo_questions(settings: Settings, store: ObjectStore, console: Console) -> None:
+    """What an SRE asks next, on the demo's data: SQL over the store, then a search."""
+    from observability.commands.query import print_result
+    from observability.commands.search_query import print_hits
+    from observability.query.factory import open_engine
+    from observability.query.library import NAMED
+    from observability.search.backend import open_search
+    from observability.search.request import SearchRequest
+
+    where = f"--store-url {store.url}"
+    console.rule(f"observability {where} query --named error-rate --since 24h")
+    engine = open_engine(settings, store)
+    try:
+        print_result(NAMED["error-rate"].run(engine, {"since": "24h"}), "table")
+    finally:
+        engine.close()
+    console.rule(f'observability {where} search "level:error AND service:checkout" --since 24h')
+    backend = open_search(settings, store)
+    try:
+        request = SearchRequest.build("level:error AND service:checkout", since="24h", size=5)
+        print_hits(backend.search(request), "table")
+    finally:
+        backend.close()
 
 
 _RELATIVE_RE: Final = re.compile(r"(\d+)\s*([hd])")

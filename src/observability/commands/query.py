@@ -78,7 +78,7 @@ def query(  # noqa: PLR0917 - click passes each option as an argument
             result = engine.execute(sql, values, timeout_seconds=timeout, max_rows=max_rows)
     finally:
         engine.close()
-    _print(result, output)
+    print_result(result, output)
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -91,7 +91,8 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def _print(result: QueryResult, output: str) -> None:
+def print_result(result: QueryResult, output: str) -> None:
+    """Print rows as a table (with what they cost), one JSON array, or CSV."""
     if output == "json":
         body = orjson.dumps(result.to_dicts(), default=_json_default)
         sys.stdout.write(body.decode() + "\n")

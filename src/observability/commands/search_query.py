@@ -94,10 +94,11 @@ def search_query(  # noqa: PLR0917 - click passes each option as an argument
         result = backend.search(request)
     finally:
         backend.close()
-    _print(result, output)
+    print_hits(result, output)
 
 
-def _print(result: SearchResult, output: str) -> None:
+def print_hits(result: SearchResult, output: str) -> None:
+    """Print hits as a table (with the next-page cursor), JSON or CSV."""
     if output == "json":
         click.echo(orjson.dumps(result.to_dict()).decode())
         return
