@@ -26,6 +26,8 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
 
+from observability.analyze.timeline import fill_zero_shares
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -163,13 +165,10 @@ def sturges_edges(reference: FloatArray, current: FloatArray) -> FloatArray:
 
 
 def _fill_zeros(shares: FloatArray) -> FloatArray:
-    """Evidently's zero filling: the smallest share / 1e6 when tiny, else 1e-4."""
-    nonzero = shares[shares != 0]
-    if nonzero.size == 0:
-        return shares
-    smallest = float(nonzero.min())
-    filled = shares.copy()
-    filled[filled == 0] = smallest / 10**6 if smallest <= 0.0001 else 0.0001
+    """One share vector through the timeline's row-wise filling (one implementation)."""
+    if not np.any(shares):
+        return shares  # nothing to fill against: an empty side
+    filled: FloatArray = fill_zero_shares(shares[None, :])[0]
     return filled
 
 

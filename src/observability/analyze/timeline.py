@@ -77,7 +77,7 @@ def psi(reference: npt.NDArray[np.int64], current: npt.NDArray[np.int64]) -> Flo
     """PSI of one reference count vector against each row of a current count matrix."""
     ref, cur = _shares(reference[None, :]), _shares(current)
     both_empty = (reference[None, :] == 0) & (current == 0)
-    ref, cur = _fill_zeros(ref), _fill_zeros(cur)
+    ref, cur = fill_zero_shares(ref), fill_zero_shares(cur)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = (ref - cur) * np.log(ref / cur)
     return np.asarray(np.where(both_empty, 0.0, terms).sum(axis=1), dtype=np.float64)
@@ -110,7 +110,9 @@ def _shares(counts: IntArray) -> FloatArray:
         return np.asarray(counts / totals, dtype=np.float64)
 
 
-def _fill_zeros(shares: FloatArray) -> FloatArray:
+def fill_zero_shares(shares: FloatArray) -> FloatArray:
+    """Evidently's zero filling, per row: min(non-zero share) / 1e6 when that is at most
+    1e-4, else 1e-4; the one implementation, also used by the all-rows PSI in `stats`."""
     smallest = np.where(shares > 0, shares, np.inf).min(axis=1, keepdims=True, initial=np.inf)
     fill = np.where(smallest <= PSI_FLOOR, smallest / PSI_SHRINK, PSI_FLOOR)
     return np.where(shares == 0, fill, shares)
