@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from observability.core.fields import FIELDS, INGESTED_AT, FieldType, Kind
+from observability.core.fields import FIELDS, INGESTED_AT, JSON_TEXT_TYPES, FieldType, Kind
 from observability.core.partitioning import KEY_COLUMN, PARTITION_COLUMNS
 
 #: Stands for the store URL (`s3://bucket/prefix`) in committed definitions.
@@ -54,16 +54,6 @@ GLUE_TYPES: Final[Mapping[FieldType, str]] = {
     FieldType.OBJECT: "string",
     FieldType.EXCEPTION: "string",
 }
-#: Field types stored as JSON text (the same set compaction writes as JSON strings).
-JSON_TYPES: Final = frozenset(
-    {
-        FieldType.SCALAR,
-        FieldType.PREDICTION,
-        FieldType.FEATURES,
-        FieldType.OBJECT,
-        FieldType.EXCEPTION,
-    }
-)
 
 _PARTITION_DOCS: Final = {
     "service": "Emitting service (partition).",
@@ -137,8 +127,8 @@ def data_columns(kind: Kind) -> tuple[Column, ...]:
         Column(
             f.name,
             GLUE_TYPES[f.type],
-            f"{f.doc} {_JSON_DOC}".strip() if f.type in JSON_TYPES else f.doc,
-            json=f.type in JSON_TYPES,
+            f"{f.doc} {_JSON_DOC}".strip() if f.type in JSON_TEXT_TYPES else f.doc,
+            json=f.type in JSON_TEXT_TYPES,
         )
         for f in FIELDS[kind]
         if f.name != KEY_COLUMN[kind]

@@ -62,6 +62,19 @@ class FieldType(StrEnum):
     EXCEPTION = "exception"
 
 
+#: Types whose JSON shape varies by record: stored, queried and indexed as JSON text
+#: everywhere (Parquet, Glue, DuckDB), so two files never disagree on a column's type.
+JSON_TEXT_TYPES: Final = frozenset(
+    {
+        FieldType.SCALAR,
+        FieldType.PREDICTION,
+        FieldType.FEATURES,
+        FieldType.OBJECT,
+        FieldType.EXCEPTION,
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One top-level field of a record kind."""

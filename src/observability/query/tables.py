@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from observability.core.fields import JSON_TEXT_TYPES
 from observability.core.partitioning import KEY_COLUMN, PARTITION_COLUMNS
 from observability.core.schema import FIELDS, INGESTED_AT, FieldType, Kind
 
@@ -20,16 +21,6 @@ _DUCKDB_TYPES: Final[Mapping[FieldType, str]] = {
     FieldType.NUMBER: "DOUBLE",
     FieldType.INTEGER: "BIGINT",
 }
-#: Fields whose JSON type varies by record: kept as JSON text in every form of the data.
-JSON_TYPES: Final = frozenset(
-    {
-        FieldType.SCALAR,
-        FieldType.PREDICTION,
-        FieldType.FEATURES,
-        FieldType.OBJECT,
-        FieldType.EXCEPTION,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +53,7 @@ class TableSpec:
 
 def _record_table(kind: Kind) -> TableSpec:
     columns = [
-        (f.name, "VARCHAR" if f.type in JSON_TYPES else _DUCKDB_TYPES.get(f.type, "VARCHAR"))
+        (f.name, "VARCHAR" if f.type in JSON_TEXT_TYPES else _DUCKDB_TYPES.get(f.type, "VARCHAR"))
         for f in FIELDS[kind]
     ]
     columns.append((INGESTED_AT, "TIMESTAMP"))
@@ -73,7 +64,7 @@ def _record_table(kind: Kind) -> TableSpec:
         key_column=KEY_COLUMN[kind],
         hourly="hour" in PARTITION_COLUMNS[kind],
         columns=tuple(columns),
-        json_columns=frozenset(f.name for f in FIELDS[kind] if f.type in JSON_TYPES),
+        json_columns=frozenset(f.name for f in FIELDS[kind] if f.type in JSON_TEXT_TYPES),
         kind=kind,
     )
 

@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from observability.core.errors import Reason, RecordError, Rejection
+from observability.core.fields import JSON_TEXT_TYPES
 from observability.core.metrics import Metrics
 from observability.core.partitioning import KEY_COLUMN, Partition, parse_prefix, partition_of
 from observability.core.schema import (
@@ -76,15 +77,6 @@ _NO_DICTIONARY: Final = frozenset({"trace_id", "span_id", "request_id"})
 
 _TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 _CANONICAL_TS: Final = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
-_JSON_TYPES: Final = frozenset(
-    {
-        FieldType.SCALAR,
-        FieldType.PREDICTION,
-        FieldType.FEATURES,
-        FieldType.OBJECT,
-        FieldType.EXCEPTION,
-    }
-)
 _ARROW_TYPES: Final[Mapping[FieldType, pa.DataType]] = {
     FieldType.TIMESTAMP: _TIMESTAMP,
     FieldType.NUMBER: pa.float64(),
@@ -348,7 +340,7 @@ def _to_batch(partition: Partition, schema: pa.Schema, rows: list[Any]) -> pa.Re
 def _array(column: _Column, values: list[Any], partition: Partition) -> pa.Array:
     ftype = column.type
     try:
-        if ftype in _JSON_TYPES:
+        if ftype in JSON_TEXT_TYPES:
             texts = [bytes(raw) for raw in values]
             return pa.array([t if t and t != b"null" else None for t in texts], pa.string())
         if ftype is FieldType.TIMESTAMP:
@@ -393,7 +385,7 @@ _CHECKS: Final[Mapping[str, Callable[[pa.Array], pa.Array]]] = {
 _PYTHON_TYPES: Final[Mapping[FieldType, Any]] = {
     FieldType.NUMBER: float,
     FieldType.INTEGER: int,
-    **dict.fromkeys(_JSON_TYPES, msgspec.Raw),
+    **dict.fromkeys(JSON_TEXT_TYPES, msgspec.Raw),
 }
 
 
