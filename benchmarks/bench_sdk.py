@@ -2,11 +2,14 @@
 
 Every contender logs the same event with the same three keyword fields; each figure is
 the best of five repeats of 50,000 calls, measured in one run so the ratios compare like
-with like. Run: `python -m benchmarks.bench_sdk`.
+with like. Also: (f) a stdlib call bridged into the SDK (`configure(capture_stdlib=True)`,
+the default) against (c), and the plain SDK call with the bridge off, (a0), as it was
+before the bridge existed, next to (a) with it on. Run: `python -m benchmarks.bench_sdk`.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import time
@@ -26,6 +29,7 @@ FIELDS = {"path": "/api/orders/42", "status": 200, "duration_ms": 12.5}
 TARGET_VS_STDLIB = 0.35
 TARGET_VS_POWERTOOLS = 0.2
 TARGET_FILTERED_US = 0.5
+TARGET_BRIDGED_VS_STDLIB = 0.5
 
 
 class NullStream(io.StringIO):
@@ -35,15 +39,23 @@ class NullStream(io.StringIO):
         return len(text)
 
 
-def per_call_us(contenders: dict[str, Callable[[], object]]) -> dict[str, float]:
+def per_call_us(
+    contenders: dict[str, Callable[[], object]],
+    setups: dict[str, Callable[[], object]] | None = None,
+) -> dict[str, float]:
     """Best-of-REPEATS µs per call of each contender.
 
     The contenders take turns within each repeat, so a burst of load from elsewhere on
-    the machine hits all of them rather than skewing one ratio.
+    the machine hits all of them rather than skewing one ratio. `setups[name]`, when
+    given, runs (untimed) before that contender's turn.
     """
+    setups = setups or {}
     best = dict.fromkeys(contenders, float("inf"))
     for _ in range(REPEATS):
         for name, call in contenders.items():
+            setup = setups.get(name)
+            if setup is not None:
+                setup()
             started = time.perf_counter()
             for _ in range(CALLS):
                 call()
@@ -51,10 +63,17 @@ def per_call_us(contenders: dict[str, Callable[[], object]]) -> dict[str, float]
     return {name: seconds / CALLS * 1e6 for name, seconds in best.items()}
 
 
+def configure(sink: MemoryLineSink, *, bridge: bool) -> None:
+    """The SDK into `sink`, with or without the stdlib bridge."""
+    observability.configure(
+        service="bench", env="bench", sink=sink, level="info", capture_stdlib=bridge, environ={}
+    )
+
+
 def sdk_calls() -> tuple[Callable[[], object], Callable[[], object], MemoryLineSink]:
     """(a) a logged call with redaction on, (e) a call filtered out by level."""
     sink = MemoryLineSink()
-    observability.configure(service="bench", env="bench", sink=sink, level="info")
+    configure(sink, bridge=True)
     log = observability.get_logger("bench")
     path, status, duration = FIELDS["path"], FIELDS["status"], FIELDS["duration_ms"]
 
@@ -67,6 +86,20 @@ def sdk_calls() -> tuple[Callable[[], object], Callable[[], object], MemoryLineS
         log.debug(EVENT, path=path, status=status, duration_ms=duration)
 
     return logged, filtered, sink
+
+
+def bridged_call(sink: MemoryLineSink) -> Callable[[], object]:
+    """(f) a stdlib logger's call with `extra`, bridged into the SDK (redaction on)."""
+    logger = logging.getLogger("bench.bridged")
+    logger.setLevel(logging.INFO)
+    extra = dict(FIELDS)
+
+    def logged() -> None:
+        logger.info(EVENT, extra=extra)
+        if len(sink.lines) > 10_000:
+            sink.lines.clear()
+
+    return logged
 
 
 def unique_value_call(sink: MemoryLineSink) -> Callable[[], object]:
@@ -126,18 +159,24 @@ def main() -> None:
     logged, filtered, sink = sdk_calls()
     unique = unique_value_call(sink)
     contenders = {
+        "(a0) SDK log call, bridge off": logged,
         "(a) SDK log call, redaction on": logged,
         "(a') SDK, a unique string per call": unique,
         "(b) bare orjson.dumps + ISO time": orjson_call(),
         "(c) stdlib logging + pjl": stdlib_call(),
         "(d) Powertools Logger": powertools_call(),
         "(e) SDK call filtered by level": filtered,
+        "(f) stdlib call, bridged into the SDK": bridged_call(sink),
     }
-    figures = per_call_us(contenders)
+    bridge_on = functools.partial(configure, sink, bridge=True)
+    setups = dict.fromkeys(contenders, bridge_on)
+    setups["(a0) SDK log call, bridge off"] = functools.partial(configure, sink, bridge=False)
+    figures = per_call_us(contenders, setups)
     observability.shutdown()
     for name, us in figures.items():
-        print(f"{name:<38} {us:7.2f} µs/call")
-    a, b, c, d, e = (figures[k] for k in contenders if not k.startswith("(a')"))
+        print(f"{name:<40} {us:7.2f} µs/call")
+    a0, a, _, b, c, d, e, f = figures.values()
+    print(f"(a)/(a0) bridge on vs off:   {a / a0:5.2f}x  (the plain call, after vs before)")
     print(f"(a)/(b) vs bare orjson:      {a / b:5.2f}x")
     print(
         f"(a)/(c) vs stdlib + pjl:     {a / c:5.3f}  target <= {TARGET_VS_STDLIB}"
@@ -150,6 +189,10 @@ def main() -> None:
     print(
         f"(e) filtered call:           {e:5.3f} µs  target < {TARGET_FILTERED_US}"
         f"  {verdict(e < TARGET_FILTERED_US)}"
+    )
+    print(
+        f"(f)/(c) bridged vs stdlib + pjl: {f / c:5.3f}  target <= {TARGET_BRIDGED_VS_STDLIB}"
+        f"  {verdict(f / c <= TARGET_BRIDGED_VS_STDLIB)}"
     )
 
 

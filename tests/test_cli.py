@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from observability.cli import main, parse_hour, parse_since
+from observability.cli import main
 from observability.core.aws import AwsClients
 from observability.store.local import LocalStore
 from tests.servers import free_port, wait_http
@@ -164,17 +163,6 @@ def test_serve_answers_healthz(tmp_path: Path) -> None:
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output.decode()
     assert b"Application shutdown complete" in output
-
-
-def test_time_arguments_parse_to_utc_hours() -> None:
-    """Hours, days and relative spans resolve to whole UTC hours."""
-    now = datetime(2026, 11, 23, 13, 42, tzinfo=UTC)
-    assert parse_hour("2026-11-23T13") == datetime(2026, 11, 23, 13, tzinfo=UTC)
-    assert parse_since("6h", now) == datetime(2026, 11, 23, 7, tzinfo=UTC)
-    assert parse_since("2d", now) == datetime(2026, 11, 21, 13, tzinfo=UTC)
-    assert parse_since("2026-11-22", now) == datetime(2026, 11, 22, 0, tzinfo=UTC)
-    with pytest.raises(ValueError, match="Invalid isoformat"):
-        parse_since("yesterday", now)
 
 
 @pytest.mark.aws

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from observability.cli import main
 from observability.core.settings import Settings
 from observability.demo import FRAUD_MODEL, PRICE_MODEL, SERVICES, run_demo
+from observability.runtime import Runtime
 from observability.store.files import decode_lines
 from observability.store.local import LocalStore
 
@@ -40,7 +41,7 @@ def test_demo_lands_every_emitted_record(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store", fsync=False)
     settings = Settings.from_env({}, state_dir=tmp_path / "state")
     steps: list[str] = []
-    report = run_demo(settings, store, minutes=3, seed=11, on_step=steps.append)
+    report = run_demo(Runtime(settings, store=store), minutes=3, seed=11, on_step=steps.append)
     assert report.complete
     assert len(steps) >= 4
     logs, predictions, labels = (stored(store, f"{k}/") for k in ("logs", "predictions", "labels"))

@@ -1,4 +1,4 @@
-"""The CloudFormation template agrees with the code: prefixes, processor buffer, handler."""
+"""The rendered CloudFormation template agrees with the code: prefixes, buffers, handlers."""
 
 from __future__ import annotations
 
@@ -6,37 +6,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from observability.analyze.config import load_models
+from observability.analyze.cron import Cron
+from observability.catalog.partitions import REGISTERED_PREFIXES
+from observability.catalog.render import definitions
+from observability.core import keys
 from observability.core.partitioning import firehose_prefix
 from observability.core.schema import Kind
+from observability.deploy.render import render_file
+from observability.deploy.schedules import scheduler_expressions
+from observability.index.templates import INDEXED_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation's short-form intrinsic functions as plain data."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node)
-    else:
-        value = loader.construct_mapping(node)  # type: ignore[arg-type]
-    return {suffix: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    """The parsed template."""
-    text = (ROOT / "deploy" / "cloudformation.yaml").read_text()
-    loaded: dict[str, Any] = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
-    return loaded
+    """The template rendered for models.example.yaml."""
+    return render_file(load_models(ROOT / "models.example.yaml"), "observability")
 
 
 def _streams(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -54,55 +42,91 @@ def test_stream_prefixes_match_partitioning(template: dict[str, Any]) -> None:
         "LogsStream": Kind.LOG,
         "PredictionsStream": Kind.PREDICTION,
         "LabelsStream": Kind.LABEL,
+        "CloudWatchLogsStream": Kind.LOG,
     }
     assert set(streams) == set(expected)
     for name, kind in expected.items():
         assert streams[name]["Prefix"] == firehose_prefix(kind)
-        assert streams[name]["ErrorOutputPrefix"].startswith("errors/firehose/")
+        assert streams[name]["ErrorOutputPrefix"].startswith(keys.errors_prefix("firehose"))
 
 
 def test_processor_buffer_keeps_responses_under_lambda_limit(template: dict[str, Any]) -> None:
-    """The Lambda processor buffer is 1 MB, so the transform's response stays far below 6 MB."""
-    for config in _streams(template).values():
+    """The Lambda processor buffer is 1 MB (0.2 MB for CloudWatch Logs' gzip data, which
+    grows several times unzipped), so the transform's response stays far below 6 MB."""
+    for name, config in _streams(template).items():
         [processor] = config["ProcessingConfiguration"]["Processors"]
         params = {p["ParameterName"]: p["ParameterValue"] for p in processor["Parameters"]}
-        assert params["BufferSizeInMBs"] == "1"
+        assert params["BufferSizeInMBs"] == ("0.2" if name == "CloudWatchLogsStream" else "1")
         assert config["DynamicPartitioningConfiguration"]["Enabled"] is True
         assert config["BufferingHints"]["SizeInMBs"] >= 64
-        assert config["CompressionFormat"] == "GZIP"
 
 
-def test_transform_function_points_at_the_handler(template: dict[str, Any]) -> None:
-    """The function's handler exists in lambdas/ and its settings name the same streams."""
-    function = template["Resources"]["TransformFunction"]["Properties"]
-    module, _, func = function["Handler"].partition(".")
-    handler_file = ROOT / "lambdas" / "firehose_transform" / f"{module}.py"
-    assert handler_file.is_file()
-    assert f"def {func}(" in handler_file.read_text()
-    variables = function["Environment"]["Variables"]
-    assert variables["OBSERVABILITY_STORE_URL"] == {"Sub": "s3://${BucketName}"}
-    assert variables["OBSERVABILITY_FIREHOSE_STREAM_LOGS"] == {"Sub": "${StreamPrefix}-logs"}
+def test_every_function_points_at_a_handler(template: dict[str, Any]) -> None:
+    """Each zip function's handler exists under lambdas/ and gets a log group and alarms."""
+    resources = template["Resources"]
+    for name, res in resources.items():
+        if res["Type"] != "AWS::Lambda::Function" or "Handler" not in res["Properties"]:
+            continue
+        function = res["Properties"]["FunctionName"]["Fn::Sub"].split("-", 1)[1]
+        assert name in {
+            "TransformFunction",
+            "RegistrarFunction",
+            "IndexerFunction",
+            "ApiFunction",
+            "AlertsFunction",
+        }
+        assert f"{name}Logs" in resources and f"{name}ErrorsAlarm" in resources, function
+    for handler in (
+        "firehose_transform",
+        "partition_registrar",
+        "s3_to_opensearch",
+        "api",
+        "alerts_eval",
+    ):
+        assert (ROOT / "lambdas" / handler / "handler.py").is_file()
 
 
-def test_new_objects_register_partitions(template: dict[str, Any]) -> None:
-    """Every data prefix notifies the partition registrar, whose handler exists."""
-    notifications = template["Resources"]["DataBucket"]["Properties"]["NotificationConfiguration"]
-    prefixes = {
-        config["Filter"]["S3Key"]["Rules"][0]["Value"]
-        for config in notifications["LambdaConfigurations"]
-    }
-    assert prefixes == {"logs/", "predictions/", "labels/", "compacted/", "metrics/drift/"}
-    function = template["Resources"]["RegistrarFunction"]["Properties"]
-    assert (ROOT / "lambdas" / "partition_registrar" / "handler.py").is_file()
-    assert function["Environment"]["Variables"]["OBSERVABILITY_GLUE_DATABASE"] == {
-        "Ref": "GlueDatabase"
-    }
+def test_s3_events_go_to_registrar_and_indexer_by_prefix(template: dict[str, Any]) -> None:
+    """EventBridge rules send exactly the registered and the indexed prefixes."""
+    for rule, prefixes in (
+        ("RegistrarRule", REGISTERED_PREFIXES),
+        ("IndexerRule", INDEXED_PREFIXES),
+    ):
+        pattern = template["Resources"][rule]["Properties"]["EventPattern"]
+        assert pattern["detail-type"] == ["Object Created"]
+        assert [p["prefix"] for p in pattern["detail"]["object"]["key"]] == list(prefixes)
 
 
-def test_compaction_job_runs_the_package_script_on_python_311(template: dict[str, Any]) -> None:
-    """The Glue job runs glue/jobs/compact.py on Glue 5.0 (Python 3.11, as the package needs)."""
-    job = template["Resources"]["CompactJob"]["Properties"]
-    assert job["GlueVersion"] == "5.0"
-    assert job["Command"]["Name"] == "glueetl"
-    assert (ROOT / "glue" / "jobs" / "compact.py").is_file()
-    assert job["DefaultArguments"]["--store_url"] == {"Sub": "s3://${BucketName}"}
+def test_lifecycle_rules_use_the_keys_module(template: dict[str, Any]) -> None:
+    """Retention by prefix and the compaction tag rule come from core/keys.py."""
+    bucket = template["Resources"]["DataBucket"]["Properties"]
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["errors"]["Prefix"] == keys.ERRORS
+    assert rules["athena-results"]["Prefix"] == keys.ATHENA_RESULTS
+    name, value = keys.COMPACTED_TAG
+    assert rules["compacted-sources"]["TagFilters"] == [{"Key": name, "Value": value}]
+    assert template["Mappings"]["Layout"]["Prefixes"]["Errors"] == keys.ERRORS
+
+
+def test_glue_tables_and_one_schedule_per_model(template: dict[str, Any]) -> None:
+    """Every table and view of glue/tables/ is a resource; fraud gets its drift schedule."""
+    tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Table"]
+    assert len(tables) == len(definitions())
+    schedules = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule" and r.get("Condition") == "HasDrift"
+    ]
+    assert [s["Properties"]["ScheduleExpression"] for s in schedules] == ["cron(5 * * * ? *)"]
+    assert schedules[0]["Properties"]["Target"]["Input"] == '{"model": "fraud"}'
+
+
+def test_cron_with_both_day_fields_becomes_two_schedules() -> None:
+    """Vixie's either-day rule needs one Scheduler expression per day field."""
+    assert scheduler_expressions(Cron.parse("0 6 1 * mon")) == [
+        "cron(0 6 1 * ? *)",
+        "cron(0 6 ? * MON *)",
+    ]
+    assert scheduler_expressions(Cron.parse("*/30 * * * 1-5")) == [
+        "cron(0,30 * ? * MON,TUE,WED,THU,FRI *)"
+    ]

@@ -9,8 +9,9 @@ driver alone, with the package wheel in `--additional-python-modules`.
 Job arguments (Glue passes them as `--name value`):
   --store_url  s3://bucket/prefix (required)
   --kind       logs, predictions or labels, comma-separated (default: all)
-  --hour       one hour, e.g. 2026-11-23T13, or
-  --since      6h, 2d, 2026-11-23T00 or 2026-11-23: every hour since then
+  --hour       one hour: the one holding a time, e.g. 2026-11-23T13, or
+  --since      every hour since the one holding a time: 6h, 2d, 2026-11-23, ...
+Times follow the one grammar of `observability.core.times` (naive means UTC).
 Exactly one of --hour and --since. Glue's `getResolvedOptions` is used when `awsglue` is
 importable (it only knows required options, so optional ones are looked up only when
 present); elsewhere argparse reads the same arguments, which is how tests run this.
@@ -28,13 +29,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from observability.analyze.sketch_store import SketchWriter
-from observability.cli import parse_hour, parse_since
-from observability.core.aws import AwsClients
-from observability.core.metrics import Metrics
 from observability.core.schema import Kind
 from observability.core.settings import Settings
+from observability.core.times import floor_hour, parse_instant
+from observability.runtime import Runtime
 from observability.store.compaction import Compactor
-from observability.store.factory import open_store
 
 _OPTIONAL = ("kind", "hour", "since")
 
@@ -55,10 +54,8 @@ def parse_args(argv: Sequence[str], now: datetime | None = None) -> JobArgs:
     hour, since = raw.get("hour"), raw.get("since")
     if (hour is None) == (since is None):
         raise ValueError("give exactly one of --hour or --since")
-    if hour is not None:
-        start = end = parse_hour(hour)
-    else:
-        start, end = parse_since(since or "", now or datetime.now(UTC)), None
+    moment = parse_instant(hour or since or "", now or datetime.now(UTC))
+    start, end = floor_hour(moment), (floor_hour(moment) if hour is not None else None)
     names = [n.strip() for n in (raw.get("kind") or "").split(",") if n.strip()]
     kinds = tuple(Kind.from_plural(n) for n in names) or tuple(Kind)
     store_url = raw.get("store_url")
@@ -84,10 +81,9 @@ def _resolve(argv: list[str]) -> dict[str, str | None]:
 
 def run(args: JobArgs, environ: Mapping[str, str]) -> dict[str, Any]:
     """Compact every partition in range; returns the run's summary."""
-    settings = Settings.from_env(environ, store_url=args.store_url)
-    aws = AwsClients(settings) if settings.store_url.startswith("s3://") else None
-    store = open_store(settings.store_url, aws)
-    compactor = Compactor(store, Metrics(), on_compacted=SketchWriter(store))
+    runtime = Runtime(Settings.from_env(environ, store_url=args.store_url))
+    store = runtime.store
+    compactor = Compactor(store, runtime.metrics, on_compacted=SketchWriter(store))
     summary: dict[str, Any] = {"partitions": 0, "written": 0, "rows": 0, "rejected": 0}
     for partition, sources in compactor.find(args.kinds, args.start, args.end).items():
         result = compactor.compact(partition, sources)

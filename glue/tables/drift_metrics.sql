@@ -11,7 +11,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `observability`.`drift_metrics` (
   `n_current` bigint COMMENT 'Rows in the current window.',
   `status` string COMMENT 'ok, no_data, insufficient_data, empty_column, ...',
   `detail` string COMMENT 'What was odd about the feature\'s values, if anything.',
-  `report_id` string COMMENT 'The Evidently report of this window (reports/).',
+  `report_id` string COMMENT 'The window\'s report: /api/v1/reports/{report_id}.',
   `computed_at` timestamp COMMENT 'When the job computed the row (UTC).'
 )
 COMMENT 'Per-feature drift results, for timelines.'

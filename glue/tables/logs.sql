@@ -16,6 +16,7 @@ SELECT
   "exception",
   "attributes",
   "ingested_at",
+  "latency_ms",
   "service",
   "dt",
   "hour"
@@ -38,6 +39,7 @@ SELECT
   j."exception",
   j."attributes",
   j."ingested_at",
+  TRY_CAST(json_format(json_extract(j."attributes", '$.latency_ms')) AS DOUBLE) AS "latency_ms",
   j."service",
   j."dt",
   j."hour"

@@ -14,7 +14,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `observability`.`logs_compacted` (
   `version` string,
   `exception` string COMMENT 'type, message and frames. JSON text; read with json_extract_scalar(col, \'$.key\') or \'$\' for a scalar.',
   `attributes` string COMMENT 'Free-form extra fields. JSON text; read with json_extract_scalar(col, \'$.key\') or \'$\' for a scalar.',
-  `ingested_at` timestamp COMMENT 'When the pipeline accepted the record.'
+  `ingested_at` timestamp COMMENT 'When the pipeline accepted the record.',
+  `latency_ms` double COMMENT 'Request latency in milliseconds (attributes).'
 )
 COMMENT 'log records compacted to Parquet; query the view instead.'
 PARTITIONED BY (

@@ -2,9 +2,11 @@
 
 Event (the schedule's input): `{"model": "fraud"}` runs the model's last closed window;
 `{"model": "fraud", "window": "2026-11-01T00:00/2026-11-02T00:00"}` runs that window;
-`{"backfill": "7d"}` re-runs windows whose labels arrived late. Settings, clients and the
-job are built once per cold start from the environment (`OBSERVABILITY_*`, plus
-`OBSERVABILITY_MODELS_CONFIG` naming the models file baked into the image).
+`{"backfill": "7d"}` re-runs windows whose labels arrived late. Times follow the one
+grammar of `observability.core.times` (`7d`, `2026-11-01`, `2026-11-01T00:00Z`, ...).
+Settings, clients and the job are built once per cold start from the environment
+(`OBSERVABILITY_*`, plus `OBSERVABILITY_MODELS_CONFIG` naming the models file baked into
+the image).
 """
 
 from __future__ import annotations
@@ -15,31 +17,31 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from observability.analyze.config import load_models, parse_window
+from observability.analyze.config import load_models
 from observability.analyze.job import DriftJob, last_closed_window
 from observability.analyze.loader import s3_reader
-from observability.cli import parse_since
-from observability.core.aws import AwsClients
 from observability.core.errors import ObservabilityError
-from observability.core.settings import Settings
-from observability.query.factory import open_engine
-from observability.store.factory import open_store
+from observability.core.times import parse_instant, parse_window
+from observability.runtime import Runtime
 
 
 def build(environ: Mapping[str, str]) -> DriftJob:
     """Compose the job from a mapping of `OBSERVABILITY_*` variables."""
-    settings = Settings.from_env(environ)
-    aws = AwsClients(settings)
-    store = open_store(settings.store_url, aws)
-    models = load_models(settings.models_config)
-    engine = open_engine(settings, store)
-    return DriftJob(store, engine, models, s3_reader=s3_reader(aws.s3))
+    runtime = Runtime.from_env(environ)
+    models = load_models(runtime.settings.models_config)
+    return DriftJob(
+        runtime.store,
+        runtime.query_engine(),
+        models,
+        s3_reader=s3_reader(runtime.aws.s3),
+        metrics=runtime.metrics,
+    )
 
 
 def run_event(job: DriftJob, event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """Do what the event asks; the response lists each window's status and drifted features."""
     if "backfill" in event:
-        results = job.backfill(parse_since(str(event["backfill"]), now))
+        results = job.backfill(parse_instant(str(event["backfill"]), now))
     else:
         name = event.get("model")
         if not isinstance(name, str):
@@ -48,7 +50,7 @@ def run_event(job: DriftJob, event: Mapping[str, Any], now: datetime) -> dict[st
         if window in (None, "", "last"):
             start, end = last_closed_window(job.model(name), now)
         else:
-            start, end = parse_window(str(window))
+            start, end = parse_window(str(window), now)
         results = [job.run(name, start, end)]
     return {
         "runs": [

@@ -13,25 +13,16 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-
-from observability.core.aws import AwsClients
-from observability.core.metrics import Metrics
-from observability.core.settings import Settings
-from observability.store.errors import ErrorWriter
-from observability.store.factory import open_store
-from observability.transform.firehose_app import FirehoseTransformer, stream_kinds
+from observability.runtime import Runtime
+from observability.transform.firehose_app import FirehoseTransformer, transformer_from
 
 
 def build(environ: Mapping[str, str]) -> FirehoseTransformer:
     """Compose the transformer from a mapping of `OBSERVABILITY_*` variables."""
-    settings = Settings.from_env(environ)
-    logging.getLogger("observability").setLevel(settings.log_level.upper())
-    aws = AwsClients(settings)
-    store = open_store(settings.store_url, aws)
-    # A registry per process: Lambda has no scrape endpoint; the counts are in the log line.
-    metrics = Metrics(CollectorRegistry())
-    return FirehoseTransformer(ErrorWriter(store, metrics), metrics, stream_kinds(settings))
+    runtime = Runtime.from_env(environ)
+    logging.getLogger("observability").setLevel(runtime.settings.log_level.upper())
+    # The runtime's own registry: Lambda has no scrape endpoint; the counts are in the log line.
+    return transformer_from(runtime)
 
 
 @functools.cache

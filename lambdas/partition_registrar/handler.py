@@ -16,17 +16,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from observability.catalog.partitions import PartitionRegistrar
-from observability.core.aws import AwsClients
-from observability.core.settings import Settings
+from observability.runtime import Runtime
 
 _log = logging.getLogger("observability.partition_registrar")
 
 
 def build(environ: Mapping[str, str]) -> PartitionRegistrar:
     """Compose the registrar from a mapping of `OBSERVABILITY_*` variables."""
-    settings = Settings.from_env(environ)
+    runtime = Runtime.from_env(environ)
+    settings = runtime.settings
     logging.getLogger("observability").setLevel(settings.log_level.upper())
-    glue = AwsClients(settings).client("glue")
+    glue = runtime.aws.client("glue")
     return PartitionRegistrar(glue, settings.glue_database, settings.store_url)
 
 

@@ -13,27 +13,18 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-
-from observability.core.aws import AwsClients
-from observability.core.metrics import Metrics
-from observability.core.settings import Settings
-from observability.index.client import client_from_settings
 from observability.index.indexer import Indexer, IndexMetrics
 from observability.index.s3_events import S3EventIndexer
-from observability.store.errors import ErrorWriter
-from observability.store.factory import open_store
+from observability.runtime import Runtime
 
 
 def build(environ: Mapping[str, str]) -> S3EventIndexer:
     """Compose the event indexer from a mapping of `OBSERVABILITY_*` variables."""
-    settings = Settings.from_env(environ)
-    logging.getLogger("observability").setLevel(settings.log_level.upper())
-    aws = AwsClients(settings)
-    store = open_store(settings.store_url, aws)
-    registry = CollectorRegistry()
-    errors = ErrorWriter(store, Metrics(registry))
-    indexer = Indexer(client_from_settings(settings), errors, IndexMetrics(registry))
+    runtime = Runtime.from_env(environ)
+    logging.getLogger("observability").setLevel(runtime.settings.log_level.upper())
+    store = runtime.store
+    metrics = IndexMetrics(runtime.metrics.registry)
+    indexer = Indexer(runtime.opensearch(), runtime.errors, metrics)
     prefix = getattr(store, "prefix", "")
     return S3EventIndexer(store, indexer, prefix if isinstance(prefix, str) else "")
 

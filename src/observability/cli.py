@@ -1,20 +1,21 @@
-"""The `observability` console script: serve, ingest, compact, demo.
+"""The `observability` console script: serve, worker, ingest, compact, demo, and the groups.
 
 This is a composition root: settings are read here (`Settings.from_env(os.environ, ...)`,
-explicit flags win) and the store and clients are built here, once, then passed down.
+explicit flags win) and the process's one `Runtime` is built from them, then passed down.
 Every expected failure (a bad flag, a missing file, any `ObservabilityError`, an AWS or
-I/O error) ends as one `error: ...` line on stderr with exit status 2 for usage and 1 for
-everything else; a traceback means a bug.
+I/O error, an optional extra that is not installed) ends as one `error: ...` line on
+stderr with exit status 2 for usage and 1 for everything else; a traceback means a bug.
+Commands whose modules need an extra are imported only when they are asked for, so the
+SDK alone (`pip install observability`) still runs `observability --help`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
+import importlib
 import sys
-import tempfile
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -32,24 +33,51 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from observability.commands.catalog import catalog
 from observability.commands.common import KIND, CliContext, cli_context, stdout_console
-from observability.commands.drift import drift
-from observability.commands.query import query
-from observability.commands.search import search
+from observability.commands.times import DURATION, TIME
 from observability.core.errors import ObservabilityError
-from observability.core.metrics import Metrics
 from observability.core.schema import Kind
-from observability.core.settings import PREFIX, Settings
-from observability.store.base import ObjectStore
+from observability.core.settings import PREFIX
+from observability.core.times import HELP, floor_hour
+from observability.extras import MissingExtraError, missing_extra
+from observability.runtime import Runtime
 
 USAGE_EXIT: Final = 2
 RUNTIME_EXIT: Final = 1
 _KIND_NAMES: Final = ("log", "logs", "prediction", "predictions", "label", "labels")
 
+#: Command groups in modules of their own, imported when asked for: name -> module:attribute.
+LAZY_COMMANDS: Final[Mapping[str, str]] = {
+    "catalog": "observability.commands.catalog:catalog",
+    "query": "observability.commands.query:query",
+    "search": "observability.commands.search:search",
+    "drift": "observability.commands.drift:drift",
+    "keys": "observability.commands.keys:keys",
+    "alerts": "observability.commands.alerts:alerts",
+    "deploy": "observability.commands.deploy:deploy",
+    "cost": "observability.commands.cost:cost",
+}
+
 
 class _Cli(click.Group):
     """A group whose every failure is one readable line and an exit status."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        try:
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+        except ImportError as exc:
+            error = missing_extra(exc, f"`observability {cmd_name}`")
+            if error is None:
+                raise
+            return _needs_extra(cmd_name, error)
+        return command
 
     def main(
         self,
@@ -71,9 +99,30 @@ class _Cli(click.Group):
             _fail(str(exc), RUNTIME_EXIT)
         except (BotoCoreError, ClientError) as exc:
             _fail(f"AWS: {exc}", RUNTIME_EXIT)
+        except ImportError as exc:
+            error = missing_extra(exc)
+            if error is None:
+                raise
+            _fail(str(error), RUNTIME_EXIT)
         except OSError as exc:
             _fail(_os_message(exc), RUNTIME_EXIT)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _needs_extra(name: str, error: MissingExtraError) -> click.Command:
+    """A stand-in for a command whose extra is missing: it says which, and exits 1."""
+
+    def refuse() -> None:
+        raise error
+
+    return click.Command(
+        name,
+        callback=refuse,
+        help=f"(needs observability[{error.extra}]) {error}",
+        short_help=f"(needs observability[{error.extra}])",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
 
 
 def _fail(message: str, status: int) -> NoReturn:
@@ -103,21 +152,63 @@ def main(ctx: click.Context, store_url: str | None, config: Path | None) -> None
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default 8000.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="collector, api, worker: the parts to run (repeatable or comma-separated; "
+    "default all three, the local mode).",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Serve a non-loopback address although no API key exists (warned at every start).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Run the collector (HTTP ingest, /healthz, /metrics) until interrupted."""
-    settings = cli_context(ctx).settings(host=host, port=port)
-    try:
-        import uvicorn
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    roles: tuple[str, ...],
+    insecure_no_auth: bool,
+) -> None:
+    """Run the service until interrupted: ingest (collector), the API and the worker."""
+    from observability.auth.exposure import check_exposure
+    from observability.service.roles import parse_roles
 
-        from observability.service.app import create_app
-        from observability.service.deps import build_deps
-    except ImportError as exc:
-        raise click.ClickException(f"serve needs observability[service]: {exc}") from None
-    app = create_app(settings, build_deps(settings))
-    # uvicorn re-raises Ctrl-C after its graceful shutdown; for us that is a clean exit.
+    chosen = parse_roles(roles) if roles else None
+    runtime = cli_context(ctx).runtime(
+        serving=True,
+        host=host,
+        port=port,
+        roles=tuple(sorted(chosen)) if chosen else None,
+        insecure_no_auth=insecure_no_auth or None,
+    )
+    check_exposure(runtime.settings, runtime.store)
+    from observability.service.app import create_app
+    from observability.service.server import run_server
+
+    run_server(create_app(runtime, parse_roles(runtime.settings.roles)), runtime.settings)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one tick of every job, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Run the scheduled jobs alone (drift per model's cron, compaction of closed hours).
+
+    Each job and target holds a lease in the store, so several workers can share one store;
+    SIGTERM or Ctrl-C stops after the running job.
+    """
+    from observability.worker import build_worker
+
+    runtime = cli_context(ctx).runtime()
+    job_worker = build_worker(runtime)
+    if once:
+        job_worker.tick()
+        return
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        job_worker.run_forever()
 
 
 @main.command()
@@ -135,10 +226,10 @@ def ingest(
     """
     from observability.ingest import Backfill, input_files
 
-    settings = cli_context(ctx).settings()
-    store = cli_context(ctx).store(settings)
+    runtime = cli_context(ctx).runtime()
+    store = runtime.store
     files = input_files(paths)
-    backfill = Backfill(store, Metrics(), kind, from_errors=from_errors)
+    backfill = Backfill(store, runtime.metrics, kind, from_errors=from_errors)
     console = Console(stderr=True)
     columns = (
         TextColumn("ingest"),
@@ -169,30 +260,25 @@ def ingest(
     multiple=True,
     help="logs, predictions or labels (repeatable; default all).",
 )
-@click.option("--hour", help="One hour, e.g. 2026-11-23T13 (UTC).")
-@click.option("--since", help="6h, 2d, 2026-11-23T00 or 2026-11-23: every hour since then.")
+@click.option("--hour", type=TIME, help=f"The hour holding this time, e.g. 2026-11-23T13. {HELP}")
+@click.option("--since", type=TIME, help="Every hour since the one holding this time: 6h, 2d, ...")
 @click.pass_context
 def compact(
-    ctx: click.Context, kinds: tuple[Kind, ...], hour: str | None, since: str | None
+    ctx: click.Context, kinds: tuple[Kind, ...], hour: datetime | None, since: datetime | None
 ) -> None:
     """Rewrite hours of gzip NDJSON into one zstd Parquet file per partition."""
     from observability.analyze.sketch_store import SketchWriter
     from observability.store.compaction import Compactor
 
-    if (hour is None) == (since is None):
+    chosen = hour or since
+    if chosen is None or (hour is not None and since is not None):
         raise click.UsageError("give exactly one of --hour or --since")
-    try:
-        if hour is not None:
-            start = end = parse_hour(hour)
-        else:
-            start, end = parse_since(since or "", datetime.now(UTC)), None
-    except ValueError as exc:
-        flag = "--hour" if hour is not None else "--since"
-        raise click.BadParameter(str(exc), param_hint=flag) from None
-    settings = cli_context(ctx).settings()
-    store = cli_context(ctx).store(settings)
+    start = floor_hour(chosen)
+    end = start if hour is not None else None
+    runtime = cli_context(ctx).runtime()
+    store = runtime.store
     # Models with stored bins get their hourly feature sketches written as hours compact.
-    compactor = Compactor(store, Metrics(), on_compacted=SketchWriter(store))
+    compactor = Compactor(store, runtime.metrics, on_compacted=SketchWriter(store))
     found = compactor.find(kinds or list(Kind), start, end)
     table = Table(title=f"compacted in {store.url}")
     table.add_column("partition", overflow="fold")
@@ -234,77 +320,98 @@ def compact(
 @main.command()
 @click.option("--minutes", type=click.FloatRange(0.5, 60), default=5.0, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Run the local stack (collector, API and UI, worker) with live traffic from three "
+    "services, an incident, two drifting models and alerts to a local webhook, printed here.",
+)
+@click.option(
+    "--duration",
+    type=DURATION,
+    default="10m",
+    show_default=True,
+    help="How long --live runs (Ctrl-C ends it sooner). The release goes out a quarter of "
+    "the way in; alerts follow one to two minutes later.",
+)
+@click.option(
+    "--release-after",
+    type=DURATION,
+    default=None,
+    help="With --live: when the bad release goes out (default: a quarter of --duration).",
+)
+@click.option("--keep", is_flag=True, help="Keep the temporary directory at exit.")
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="With --live: write what happened (alerts received, UI checks) as JSON at exit.",
+)
 @click.pass_context
-def demo(ctx: click.Context, minutes: float, seed: int) -> None:
-    """Start a collector on a temporary store, send sample data, show where it landed."""
+def demo(  # noqa: PLR0917 - click passes each option as an argument
+    ctx: click.Context,
+    minutes: float,
+    seed: int,
+    live: bool,
+    duration: timedelta,
+    release_after: timedelta | None,
+    keep: bool,
+    summary: Path | None,
+) -> None:
+    """Start a collector on a temporary store, send sample data, show where it landed.
+
+    With --live: the whole local stack with live traffic, drift and alerts. The temporary
+    directory (store, configs, state) is removed at exit, Ctrl-C included, unless --keep.
+    """
     from observability.demo import render_report, run_demo
+    from observability.demo.workdir import demo_workdir
 
+    if release_after is not None and release_after >= duration:
+        raise click.BadParameter("must be shorter than --duration", param_hint="--release-after")
     root = cli_context(ctx)
-    workdir = Path(tempfile.mkdtemp(prefix="observability-demo-"))
-    store_url = root.store_url or (workdir / "store").as_uri()
-    settings = CliContext(store_url, root.config).settings(state_dir=workdir / "state")
-    store = root.store(settings)
     console = stdout_console()
-    with console.status("running the demo") as status:
-        report = run_demo(settings, store, minutes=minutes, seed=seed, on_step=status.update)
-    console.print(render_report(report))
-    if not report.complete:
-        raise ObservabilityError("the demo's records did not all land where expected (see above)")
-    _demo_questions(settings, store, console)
+
+    def said(path: Path, kept: bool) -> None:
+        console.print(f"kept {path} (--keep)" if kept else f"removed {path}", soft_wrap=True)
+
+    with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(demo_workdir(keep=keep, on_exit=said))
+        store_url = root.store_url or (workdir / "store").as_uri()
+        settings = CliContext(store_url, root.config).settings(state_dir=workdir / "state")
+        if live:
+            from observability.demo.live import render_summary, run_live
+
+            report = run_live(
+                settings,
+                workdir,
+                console,
+                duration=duration,
+                seed=seed,
+                release_after=release_after,
+                summary=summary,
+            )
+            console.print(render_summary(report))
+            return
+        runtime = stack.enter_context(Runtime(settings))
+        with console.status("running the demo") as status:
+            finite = run_demo(runtime, minutes=minutes, seed=seed, on_step=status.update)
+        console.print(render_report(finite))
+        if not finite.complete:
+            raise ObservabilityError(
+                "the demo's records did not all land where expected (see above)"
+            )
+        _demo_questions(runtime, console)
 
 
-def _demo_questions(settings: Settings, store: ObjectStore, console: Console) -> None:
+def _demo_questions(runtime: Runtime, console: Console) -> None:
     """What an SRE asks next, on the demo's data: SQL over the store, then a search."""
     from observability.commands.query import print_result
     from observability.commands.search_query import print_hits
-    from observability.query.factory import open_engine
     from observability.query.library import NAMED
-    from observability.search.backend import open_search
     from observability.search.request import SearchRequest
 
-    where = f"--store-url {store.url}"
+    where = f"--store-url {runtime.store.url}"
     console.rule(f"observability {where} query --named error-rate --since 24h")
-    engine = open_engine(settings, store)
-    try:
-        print_result(NAMED["error-rate"].run(engine, {"since": "24h"}), "table")
-    finally:
-        engine.close()
+    print_result(NAMED["error-rate"].run(runtime.query_engine(), {"since": "24h"}), "table")
     console.rule(f'observability {where} search "level:error AND service:checkout" --since 24h')
-    backend = open_search(settings, store)
-    try:
-        request = SearchRequest.build("level:error AND service:checkout", since="24h", size=5)
-        print_hits(backend.search(request), "table")
-    finally:
-        backend.close()
-
-
-_RELATIVE_RE: Final = re.compile(r"(\d+)\s*([hd])")
-
-
-main.add_command(catalog)
-main.add_command(query)
-main.add_command(search)
-main.add_command(drift)
-
-
-def parse_hour(text: str) -> datetime:
-    """`2026-11-23T13` (or a full RFC 3339 time) -> that hour, UTC; ValueError otherwise."""
-    value = text.strip()
-    if len(value) == 13 and value[10] in "T ":
-        value += ":00"
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """`6h`, `2d`, `2026-11-23T00` or `2026-11-23` -> the first hour to include, UTC."""
-    relative = _RELATIVE_RE.fullmatch(text.strip())
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        delta = timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
-        return (now - delta).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    if len(text.strip()) == 10:
-        return parse_hour(text.strip() + "T00")
-    return parse_hour(text)
+    request = SearchRequest.build("level:error AND service:checkout", since="24h", size=5)
+    print_hits(runtime.search_backend().search(request), "table")

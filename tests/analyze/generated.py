@@ -12,6 +12,7 @@ import orjson
 import pandas as pd
 
 from observability.analyze.config import ModelConfig, model_from_mapping
+from observability.core.checks import utc_now_iso
 from observability.core.schema import Kind
 from observability.store.base import ObjectStore
 from observability.store.files import encode_ndjson_gz, new_filename
@@ -98,9 +99,14 @@ def write_labels(store: ObjectStore, model: str, at: datetime, labels: Mapping[s
     _put(store, lines, Kind.LABEL)
 
 
+def write_records(store: ObjectStore, records: Iterable[Mapping[str, Any]]) -> None:
+    """Write prediction records as given (through the transform, which must accept them)."""
+    _put(store, (orjson.dumps(record) for record in records), Kind.PREDICTION)
+
+
 def _put(store: ObjectStore, lines: Iterable[bytes], kind: Kind) -> None:
     groups: dict[Any, list[bytes]] = defaultdict(list)
-    now = datetime.now(UTC).isoformat()
+    now = utc_now_iso()  # the collector's canonical form, which compaction requires
     for line in lines:
         accepted = transform_line(line, kind, now)
         groups[accepted.partition].append(accepted.line)

@@ -96,10 +96,10 @@ def test_handler_runs_the_last_closed_window(models_file: Path, store: LocalStor
             "window": "2026-11-01T00:00:00+00:00/2026-11-01T01:00:00+00:00",
             "status": "ok",
             "drifted": ["num_1"],
-            "report_id": "20261101T0000_20261101T0100",
+            "report_id": "gen~20261101T0000_20261101T0100",
         }
     ]
-    assert store.exists("reports/model=gen/dt=2026-11-01/20261101T0000_20261101T0100.html")
+    assert store.exists("reports/model=gen/dt=2026-11-01/gen~20261101T0000_20261101T0100.html")
     explicit = run_event(
         job, {"model": "gen", "window": "2026-11-01T01:00/2026-11-01T02:00"}, START
     )

@@ -13,9 +13,9 @@ from observability.analyze.config import (
     WindowReference,
     load_models,
     parse_models,
-    parse_window,
 )
-from observability.analyze.stats import FeatureType, Method
+from observability.analyze.methods import FeatureType, Method
+from observability.core.times import parse_window
 
 GOOD = """
 models:
@@ -66,7 +66,8 @@ def test_good_file_loads_every_field() -> None:
         (("{amount: numeric, country", "{amount: number, country"), "(fraud): features.amount"),
         (("{path: s3://bucket/ref.parquet}", "{path: ref.txt}"), "(fraud): reference.path"),
         (("{path: s3://bucket/ref.parquet}", "{}"), "(fraud): reference"),
-        (("window: 1d", "window: 1w"), "(fraud): window"),
+        (("window: 1d", "window: 32d"), "(fraud): window"),
+        (("window: 1d", "window: 1 fortnight"), "(fraud): window"),
         (('"5 0 * * *"', '"61 0 * * *"'), "(fraud): schedule: cron minute"),
         (('"5 0 * * *"', '"5 0 * *"'), "(fraud): schedule"),
         (("min_samples: 20", "min_samples: 0"), "(fraud): min_samples"),
@@ -99,8 +100,8 @@ def test_not_yaml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
 
 def test_window_parsing() -> None:
     """START/END parses to UTC; naive times are UTC; an empty window is refused."""
-    start, end = parse_window("2026-11-01T00:00/2026-11-02T01:00+01:00")
+    start, end = parse_window("2026-11-01T00:00/2026-11-02T01:00+01:00", now=None)
     assert start == datetime(2026, 11, 1, tzinfo=UTC)
     assert end == datetime(2026, 11, 2, tzinfo=UTC)
-    with pytest.raises(ValueError, match="not after"):
-        parse_window("2026-11-02T00:00/2026-11-01T00:00")
+    with pytest.raises(ValueError, match="not before"):
+        parse_window("2026-11-02T00:00/2026-11-01T00:00", now=None)

@@ -7,7 +7,7 @@ import orjson
 import pandas as pd
 
 from observability.analyze import evidently_adapter
-from observability.analyze.stats import FeatureType, Method
+from observability.analyze.methods import FeatureType, Method
 
 
 def test_sample_is_bounded_and_reproducible() -> None:

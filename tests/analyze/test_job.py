@@ -62,10 +62,9 @@ def test_flags_exactly_the_shifted_features_after_the_shift(
     assert set(flagged["feature"]) == set(SHIFTED)
     assert (flagged["window_start"].dt.hour >= SHIFT_HOUR).all()
     assert set(rows["status"]) == {"ok"}
-    assert store.exists("reports/model=gen/dt=2026-11-01/20261101T0300_20261101T0400.html")
-    snapshot = orjson.loads(
-        store.get("reports/model=gen/dt=2026-11-01/20261101T0300_20261101T0400.json")
-    )
+    report = "gen~20261101T0300_20261101T0400"
+    assert store.exists(f"reports/model=gen/dt=2026-11-01/{report}.html")
+    snapshot = orjson.loads(store.get(f"reports/model=gen/dt=2026-11-01/{report}.json"))
     assert any(m["config"]["type"].endswith("ValueDrift") for m in snapshot["metrics"])
 
 
@@ -78,7 +77,7 @@ def test_rerun_replaces_the_window_results(
         job.run("gen", START, START + timedelta(hours=1))
     rows = read_metrics(store, "gen")
     assert len(rows) == 8
-    assert len(list(store.list("reports/model=gen/"))) == 2  # .json + .html
+    assert len(list(store.list("reports/model=gen/"))) == 3  # .json, .html, .snapshot.json
     assert len(list(store.list("drift_runs/model=gen/"))) == 1
 
 
@@ -97,7 +96,8 @@ def test_late_labels_trigger_a_backfill(
     assert rerun[0].n_labels == 300
     assert rerun[0].quality_report is not None
     assert "Accuracy(classification_name=default)" in rerun[0].quality_report.values
-    assert store.exists("reports/model=gen/dt=2026-11-01/20261101T0000_20261101T0100.quality.html")
+    report = "gen~20261101T0000_20261101T0100"
+    assert store.exists(f"reports/model=gen/dt=2026-11-01/{report}.quality.html")
     assert job.backfill(START - timedelta(days=1)) == []
 
 

@@ -19,7 +19,7 @@ from observability.catalog.tables import (
     table_specs,
 )
 from observability.catalog.views import decode_view, view_ddl, view_specs, view_sql
-from observability.core.fields import FIELDS, Kind
+from observability.core.fields import FIELDS, HOT_ATTRIBUTES, Kind
 from observability.core.partitioning import KEY_COLUMN, PARTITION_COLUMNS
 from observability.store.compaction import arrow_schema
 
@@ -66,13 +66,15 @@ def test_compacted_columns_match_the_parquet_compaction_writes(kind: Kind) -> No
 
 @pytest.mark.parametrize("kind", list(Kind))
 def test_columns_come_from_fields_and_partitioning(kind: Kind) -> None:
-    """Both tables of a kind list FIELDS minus the key column, then ingested_at; keys partition."""
+    """Both tables list FIELDS minus the key column, then ingested_at (the compacted one then
+    its hot attributes); keys partition."""
     expected = [f.name for f in FIELDS[kind] if f.name != KEY_COLUMN[kind]] + ["ingested_at"]
+    hot = [h.name for h in HOT_ATTRIBUTES[kind]]
     for spec in table_specs():
         if spec.kind is kind:
             table = table_input(spec)
             columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
-            assert columns == expected
+            assert columns == expected + (hot if spec.format == "parquet" else [])
             assert [k["Name"] for k in table["PartitionKeys"]] == list(PARTITION_COLUMNS[kind])
 
 

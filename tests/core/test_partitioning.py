@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from observability.core.keys import error_key
 from observability.core.partitioning import (
     Partition,
-    error_key,
     firehose_prefix,
     group_key,
     parse_prefix,

@@ -13,6 +13,7 @@ from observability.core.errors import Reason, RecordError
 from observability.core.schema import (
     FIELDS,
     INGESTED_AT,
+    MAX_DEPTH,
     MAX_RECORD_BYTES,
     SCHEMA_VERSION,
     Kind,
@@ -125,19 +126,77 @@ def test_timestamps_normalise_to_utc_z() -> None:
     )
 
 
-def test_timestamps_at_the_edges_of_time() -> None:
-    """Years 1 and 9999 keep four digits; an offset pushing them out of range is refused."""
-    assert normalize_timestamp("0001-01-01T05:00:00+01:00") == "0001-01-01T04:00:00.000000Z"
-    error = refused(log(timestamp="9999-12-31T23:30:00-01:00"))
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000000Z"),
+        ("1969-12-31T23:30:00-01:00", "1970-01-01T00:30:00.000000Z"),
+        ("2199-12-31T23:59:59.999999Z", "2199-12-31T23:59:59.999999Z"),
+        ("2199-12-31T23:59:59.9999999Z", "2199-12-31T23:59:59.999999Z"),
+        ("2200-01-01T00:30:00+01:00", "2199-12-31T23:30:00.000000Z"),
+        ("2026-11-23t13:00:00.5z", "2026-11-23T13:00:00.500000Z"),
+        ("2026-11-23 18:30:00+0530", "2026-11-23T13:00:00.000000Z"),
+        ("2026-11-23T13:00:00-00:00", "2026-11-23T13:00:00.000000Z"),
+    ],
+)
+def test_timestamps_inside_the_range_become_canonical(text: str, canonical: str) -> None:
+    """Each RFC 3339 form inside [1970, 2200) UTC becomes the one canonical text."""
+    assert normalize_timestamp(text) == canonical
+    assert validate(log(timestamp=text))["timestamp"] == canonical
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59.999999Z",
+        "2200-01-01T00:00:00.000000Z",
+        "1969-12-31T23:59:59.999999Z",
+        "1970-01-01T00:30:00+01:00",
+        "0001-01-01T05:00:00+01:00",
+        "9999-12-31T23:30:00-01:00",
+        "0000-01-01T00:00:00.000000Z",
+        "2026-W47-1T13:00:00Z",
+        "2026-W47-1T13:00:00.000000Z",
+        "2026-11-23T13:00Z",
+        "2026-11-23T13Z",
+        "20261123T130000Z",
+        "2026-11-23",
+        "2026-11-23T13:00:60.000000Z",
+        "2026-11-23T24:00:00.000000Z",
+        "2026-11-23T13:00:00+24:00",
+        "2026-11-23T13:00:00+01",
+        "2026-11-23T13:00:00.Z",
+        "\u0662\u0660\u0662\u0666-11-23T13:00:00.000000Z",
+        "2026-11-23T13:00:00.000000Z\n",
+    ],
+)
+def test_timestamps_outside_the_range_or_grammar_are_invalid(text: str) -> None:
+    """Out of [1970, 2200) UTC, or not RFC 3339 (week dates, no seconds...): invalid_value."""
+    error = refused(log(timestamp=text))
     assert (error.reason, error.field) == (Reason.INVALID_VALUE, "timestamp")
 
 
 def test_nesting_too_deep_to_encode_is_refused() -> None:
-    """A record orjson reads but cannot write (nesting over 255) is refused, not a crash."""
+    """A record orjson reads but cannot write (nesting over MAX_DEPTH) is too_deep, not a crash."""
     deep: Any = []
     for _ in range(300):
         deep = [deep]
-    assert refused(log(attributes={"deep": deep})).reason is Reason.INVALID_VALUE
+    error = refused(log(attributes={"deep": deep}))
+    assert (error.reason, error.field) == (Reason.TOO_DEEP, "attributes")
+
+
+def test_depth_bound_is_exact() -> None:
+    """A record nested exactly MAX_DEPTH deep is kept; one level more is too_deep."""
+
+    def nested(depth: int) -> Any:
+        value: Any = 1
+        for _ in range(depth):
+            value = [value]
+        return value
+
+    # The record is level 1 and `attributes` level 2: its value adds MAX_DEPTH - 2 more.
+    assert validate(log(attributes={"a": nested(MAX_DEPTH - 2)}))["record_id"]
+    assert refused(log(attributes={"a": nested(MAX_DEPTH - 1)})).reason is Reason.TOO_DEEP
 
 
 def test_extras_move_to_attributes_and_nulls_go() -> None:
@@ -178,6 +237,11 @@ def test_parse_json_line_reasons() -> None:
         b'{"a": NaN}': Reason.NON_FINITE_NUMBER,
         b'{"a": "\xff"}': Reason.INVALID_UTF8,
         b'{"a": "' + b"x" * MAX_RECORD_BYTES + b'"}': Reason.TOO_LARGE,
+        b'{"a": "\\ud800"}': Reason.INVALID_UTF8,
+        b'{"a": 1e400}': Reason.NON_FINITE_NUMBER,
+        b'{"a": ' + b"9" * 400 + b"}": Reason.NON_FINITE_NUMBER,
+        b'{"a": ' + b"[" * 1100 + b"]" * 1100 + b"}": Reason.TOO_DEEP,
+        b'{"a": NaN, "b": ' + b"[" * 3000 + b"]" * 3000 + b"}": Reason.NON_FINITE_NUMBER,
     }
     for line, reason in cases.items():
         with pytest.raises(RecordError) as caught:

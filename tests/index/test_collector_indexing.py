@@ -11,9 +11,10 @@ from observability.core.metrics import Metrics
 from observability.core.settings import Settings
 from observability.index.client import opensearch_client
 from observability.index.indexer import Indexer, IndexMetrics
+from observability.runtime import Runtime
 from observability.service.app import create_app
 from observability.service.collector.indexing import IndexOnWrite
-from observability.service.deps import ServiceDeps
+from observability.service.roles import Role
 from observability.store.errors import ErrorWriter
 from observability.store.local import LocalStore
 from observability.transport.retry import RetryPolicy
@@ -23,9 +24,11 @@ from tests.service.records import log_record, ndjson, prediction_record, stored_
 
 def _app(tmp_path: Path, store: LocalStore, metrics: Metrics, indexer: Indexer) -> TestClient:
     errors = ErrorWriter(store, metrics)
-    deps = ServiceDeps(store, metrics, errors, IndexOnWrite(indexer, errors))
     settings = Settings.from_env({}, state_dir=tmp_path / "state", buffer_max_seconds=3600.0)
-    return TestClient(create_app(settings, deps))
+    runtime = Runtime(
+        settings, store=store, metrics=metrics, on_written=IndexOnWrite(indexer, errors)
+    )
+    return TestClient(create_app(runtime, frozenset({Role.COLLECTOR})))
 
 
 def test_flushed_records_are_searchable(

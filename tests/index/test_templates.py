@@ -18,7 +18,7 @@ from observability.index.templates import index_name, index_template, mappings
 
 
 def test_every_schema_field_is_mapped_with_its_type() -> None:
-    """Each FIELDS entry appears in the mapping; text, keyword, date, double, flat_object."""
+    """Each FIELDS entry appears in the mapping; text, keyword, date_nanos, double, flat_object."""
     logs = mappings(Kind.LOG)["properties"]
     assert set(logs) == {f.name for f in FIELDS[Kind.LOG]} | {"ingested_at"}
     assert logs["event"] == {
@@ -27,7 +27,7 @@ def test_every_schema_field_is_mapped_with_its_type() -> None:
     }
     assert logs["record_id"] == {"type": "keyword"}
     assert logs["service"]["type"] == logs["level"]["type"] == "keyword"
-    assert logs["timestamp"]["type"] == "date"
+    assert logs["timestamp"]["type"] == logs["ingested_at"]["type"] == "date_nanos"
     assert logs["attributes"] == {"type": "flat_object"}
     predictions = mappings(Kind.PREDICTION)["properties"]
     assert predictions["features"] == {"type": "flat_object"}

@@ -9,6 +9,7 @@ import pyarrow.fs as pafs
 import pytest
 
 from observability.core.aws import AwsClients
+from observability.core.derived import DRIFT_METRICS
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
 from observability.core.settings import Settings
@@ -120,10 +121,10 @@ def test_execution_errors_are_query_errors(engine: DuckDBEngine) -> None:
 
 
 def test_drift_metrics_is_an_empty_table_until_written(engine: DuckDBEngine) -> None:
-    """drift_metrics exists with its columns before the drift job has written anything."""
+    """drift_metrics exists with its declared columns before the drift job has written anything."""
     result = engine.execute("SELECT * FROM drift_metrics")
     assert result.rows == []
-    assert result.columns[:4] == ["model", "window_start", "window_end", "feature"]
+    assert tuple(result.columns) == DRIFT_METRICS.column_names
 
 
 @pytest.fixture

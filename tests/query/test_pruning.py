@@ -68,3 +68,30 @@ def test_subquery_filters_apply_to_the_inner_table() -> None:
         "SELECT * FROM (SELECT * FROM logs WHERE dt BETWEEN '2026-11-01' AND '2026-11-03') x"
     )
     assert where.pinned("dt") == frozenset({"2026-11-01", "2026-11-02", "2026-11-03"})
+
+
+def test_a_pinned_path_pins_nothing_and_odd_partitions_are_not_read() -> None:
+    """A service that is not a name ingest accepts pins no path; a dt or hour off the grammar
+    (an ISO week, year 9999, `hour=xx`) is not a partition a query reads."""
+    where = _filter(
+        "SELECT * FROM logs WHERE service IN (:a, :b) AND timestamp >= '2026-11-23 10:00'",
+        {"a": "checkout", "b": "good/../../../usr"},
+    )
+    assert where.pinned("service") == frozenset({"checkout"})
+    assert where.accepts("checkout", "2026-11-23", "10")
+    for dt, hour in (("2026-W47-1", "10"), ("9999-12-31", "23"), ("2026-11-23", "xx")):
+        assert not where.accepts("checkout", dt, hour)
+    assert _filter("SELECT * FROM logs WHERE service = 'a/..'").pinned("service") == frozenset()
+
+
+def test_time_literals_follow_the_grammar_without_durations() -> None:
+    """A literal the grammar reads bounds the days; `30m` or a year-1 value prunes nothing."""
+    assert _filter(
+        "SELECT * FROM logs WHERE timestamp >= '2026-11-23T13:00+01:00' AND "
+        "timestamp < '2026-11-24'"
+    ).pinned("dt") == frozenset({"2026-11-23"})
+    for sql in (
+        "SELECT * FROM logs WHERE timestamp >= '30m' AND dt <= '2026-11-23'",
+        "SELECT * FROM logs WHERE timestamp >= '0001-01-01T00:00:00+14:00' AND dt <= '2026-11-23'",
+    ):
+        assert _filter(sql).pinned("dt") is None

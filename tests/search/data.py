@@ -63,10 +63,11 @@ def records() -> list[dict[str, Any]]:
         if record["level"] in ("error", "critical"):
             record["exception"] = {"type": "TimeoutError" if i % 2 else "KeyError", "message": "x"}
         out.append(record)
-    # Same millisecond as r001 and r010: the record_id tie-breaker decides the order.
-    for rid, twin in (("r901", out[1]), ("r910", out[10])):
+    # r901 has r001's very timestamp: the record_id tie-breaker decides their order.
+    # r910 is in r010's millisecond, 333 µs later: the full timestamp decides.
+    for rid, twin, micros in (("r901", out[1], "456"), ("r910", out[10], "789")):
         copy = dict(twin, record_id=rid)
-        copy["timestamp"] = twin["timestamp"][:23] + "789Z"
+        copy["timestamp"] = twin["timestamp"][:23] + micros + "Z"
         out.append(copy)
     return out
 

@@ -79,5 +79,6 @@ def expected_ids(request: SearchRequest, records: list[dict[str, Any]]) -> list[
             continue
         if matches(request.query, record):
             chosen.append(record)
-    chosen.sort(key=lambda r: (ms(r), r["record_id"]), reverse=request.sort == "desc")
+    # Hits sort by the full timestamp (microseconds, fixed-width text sorts as time).
+    chosen.sort(key=lambda r: (r["timestamp"], r["record_id"]), reverse=request.sort == "desc")
     return [r["record_id"] for r in chosen]

@@ -20,7 +20,7 @@ PATTERNS: Final = {f"{prefix}-*": kind for kind, prefix in INDEX_PREFIX.items()}
 NUMERIC: Final = frozenset({"long", "integer", "short", "double", "float", "half_float"})
 #: Aggregation -> the mapping types it can run on.
 NEEDS: Final = {
-    "date_histogram": frozenset({"date"}),
+    "date_histogram": frozenset({"date", "date_nanos"}),  # Dashboards histograms both
     "terms": frozenset({"keyword"}),
     "percentiles": NUMERIC,
     "avg": NUMERIC,

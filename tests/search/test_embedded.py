@@ -61,8 +61,9 @@ def test_pages_follow_the_cursor_without_gaps_or_repeats(
             break
     assert seen == expected_ids(SearchRequest.build(""), fixture_records)
     assert pages == 8
-    # r010 and r910 share a millisecond: the record_id breaks the tie, descending.
+    # r910 is later than r010 within their millisecond; r901 ties r001 and wins on its id.
     assert seen.index("r910") == seen.index("r010") - 1
+    assert seen.index("r901") == seen.index("r001") - 1
 
 
 def test_time_bounds_are_inclusive_exclusive_at_millisecond_precision(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
+from observability.core.fields import Kind
 from observability.search.model import (
     MAX_CLAUSES,
     MAX_QUERY_CHARS,
@@ -19,7 +22,7 @@ from observability.search.model import (
     Text,
     parse_query,
 )
-from observability.search.request import Cursor, SearchRequest, parse_duration_ms
+from observability.search.request import Cursor, SearchRequest
 
 
 @pytest.mark.parametrize(
@@ -119,18 +122,20 @@ def test_request_build_normalises_filters_and_times() -> None:
     assert request.since == datetime(2026, 11, 23, 11, 0, 0, 123_000, tzinfo=UTC)
     assert request.until == datetime(2026, 11, 23, 11, 59, 0, 0, tzinfo=UTC)
     assert request.interval_ms == 300_000
-    assert parse_duration_ms("7d") == 7 * 86_400_000
+    assert SearchRequest.build("", interval="7d", now=now).interval_ms == 7 * 86_400_000
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"since": "yesterday"}, "bad time"),
-        ({"since": "2026-11-23T10:00:00"}, "UTC offset"),
+        ({"since": "2026-W47-1T10:00:00Z"}, "since: bad time"),
+        ({"until": "9999-12-31T23:59:59-05:00"}, "until: bad time"),
+        ({"services": ("good/../../usr",)}, "bad service"),
         ({"since": "1h", "until": "2h"}, "since must be before until"),
         ({"sort": "sideways"}, "bad sort"),
         ({"size": 0}, "size must be between"),
-        ({"interval": "500ms"}, "at least 1s"),
+        ({"interval": "500ms"}, "interval: bad duration"),
         ({"since": "30d", "interval": "1s"}, "more than 2000 buckets"),
         ({"search_after": "not-a-cursor"}, "bad search_after cursor"),
     ],
@@ -146,3 +151,65 @@ def test_cursor_round_trips_and_carries_the_point_in_time() -> None:
     cursor = Cursor(1_795_431_425_123, "r019", "pit-id==")
     assert Cursor.decode(cursor.encode()) == cursor
     assert Cursor.decode(Cursor(5, "x").encode()).pit is None
+
+
+def test_a_millisecond_cursor_still_reads_as_nanoseconds() -> None:
+    """A cursor encoded before nanoseconds (`t`, milliseconds) decodes to its millisecond."""
+    legacy = base64.urlsafe_b64encode(orjson.dumps({"t": 1_795_431_425_123, "r": "r1"}))
+    cursor = Cursor.decode(legacy.decode().rstrip("="))
+    assert (cursor.timestamp_ns, cursor.record_id) == (1_795_431_425_123_000_000, "r1")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("features.country:DE", Exact("features.country", "DE")),
+        ("features.amount:12.5", Exact("features.amount", "12.5")),
+        (
+            'model:fraud model_version:"3"',
+            And((Exact("model", "fraud"), Exact("model_version", "3"))),
+        ),
+        (
+            "prediction_id:p-1 OR attributes.team:risk",
+            Or((Exact("prediction_id", "p-1"), Exact("attributes.team", "risk"))),
+        ),
+        ("NOT features.returning:true", Not(Exact("features.returning", "true"))),
+        ("model:fr*", Exact("model", "fr", prefix=True)),
+    ],
+)
+def test_prediction_queries_parse_by_field(query: str, expected: object) -> None:
+    """Predictions are searched by their keyword fields and `features.<name>` values."""
+    assert parse_query(query, Kind.PREDICTION) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("timeout", "predictions have no free text"),
+        ("event:timeout", "unknown field 'event'"),
+        ("level:error", "unknown field 'level'"),
+        ("features.country:D*", "features match exactly, without wildcards"),
+        ("features.a-b:x", "unknown field 'features.a-b'"),
+    ],
+)
+def test_prediction_queries_refused_name_the_problem(query: str, message: str) -> None:
+    """Free text and log-only fields are refused for predictions with a readable reason."""
+    with pytest.raises(SearchError, match=re.escape(message)):
+        parse_query(query, Kind.PREDICTION)
+
+
+def test_request_kind_is_checked() -> None:
+    """`kind` takes log(s) or prediction(s); labels, levels and intervals of predictions are
+    refused; a log field in a log query stays a log field."""
+    assert SearchRequest.build("model:fraud", kind="predictions").kind is Kind.PREDICTION
+    assert SearchRequest.build("features.a:1", kind="prediction").query == Exact("features.a", "1")
+    for kwargs, message in (
+        ({"kind": "label"}, "bad kind 'label'"),
+        ({"kind": "trace"}, "bad kind 'trace'"),
+        ({"kind": "prediction", "levels": ("error",)}, "predictions have no level"),
+        ({"kind": "prediction", "interval": "1h"}, "predictions have no level"),
+    ):
+        with pytest.raises(SearchError, match=re.escape(message)):
+            SearchRequest.build("", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(SearchError, match=re.escape("unknown field 'features.a'")):
+        SearchRequest.build("features.a:1")

@@ -11,21 +11,21 @@ from fastapi.testclient import TestClient
 
 from observability.core.metrics import Metrics
 from observability.core.settings import Settings
+from observability.runtime import Runtime
 from observability.search.request import SearchRequest
 from observability.service.app import create_app
-from observability.service.deps import ServiceDeps
-from observability.service.routes import search
-from observability.store.errors import ErrorWriter
+from observability.service.roles import Role
 from observability.store.local import LocalStore
 from tests.search.oracle import expected_ids
+
+API = frozenset({Role.API})
 
 
 @pytest.fixture
 def client(tmp_path: Path, logs_store: LocalStore, metrics: Metrics) -> Iterator[TestClient]:
     """The service app with the search router, over the fixture store, no OpenSearch."""
     settings = Settings.from_env({}, store_url=logs_store.url, state_dir=tmp_path / "state")
-    app = create_app(settings, ServiceDeps(logs_store, metrics, ErrorWriter(logs_store, metrics)))
-    app.include_router(search.router)
+    app = create_app(Runtime(settings, store=logs_store, metrics=metrics), API)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -77,8 +77,8 @@ def test_bad_searches_are_400_with_a_message(
     """Refused queries and bad parameters go through the single handler as 400s."""
     response = client.get("/api/v1/search", params=params)
     assert response.status_code == 400
-    assert response.json()["error"] == "search"
-    assert message in response.json()["message"]
+    assert response.json()["type"] == "urn:observability:problem:search"
+    assert message in response.json()["detail"]
 
 
 def test_an_unreachable_opensearch_is_503(
@@ -88,9 +88,8 @@ def test_an_unreachable_opensearch_is_503(
     settings = Settings.from_env(
         {}, store_url=store.url, state_dir=tmp_path / "state", opensearch_url="http://127.0.0.1:9"
     )
-    app = create_app(settings, ServiceDeps(store, metrics, ErrorWriter(store, metrics)))
-    app.include_router(search.router)
+    app = create_app(Runtime(settings, store=store, metrics=metrics), API)
     with TestClient(app) as test_client:
         response = test_client.get("/api/v1/search", params={"q": "timeout"})
     assert response.status_code == 503
-    assert response.json()["error"] == "search_backend"
+    assert response.json()["type"] == "urn:observability:problem:search-backend"

@@ -1,4 +1,4 @@
-"""Fixtures for the collector: settings in tmp_path, injected deps, a running TestClient."""
+"""Fixtures for the collector: settings in tmp_path, an injected runtime, a running TestClient."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from fastapi.testclient import TestClient
 
 from observability.core.metrics import Metrics
 from observability.core.settings import Settings
+from observability.runtime import Runtime
 from observability.service.app import create_app
-from observability.service.deps import ServiceDeps
-from observability.store.errors import ErrorWriter
+from observability.service.roles import Role
 from observability.store.local import LocalStore
+
+#: The collector tests run the request path alone: no worker compacting under them.
+COLLECTOR_AND_API = frozenset({Role.COLLECTOR, Role.API})
 
 
 @pytest.fixture
@@ -30,15 +33,15 @@ def settings(tmp_path: Path, store: LocalStore) -> Settings:
 
 
 @pytest.fixture
-def deps(store: LocalStore, metrics: Metrics) -> ServiceDeps:
+def runtime(settings: Settings, store: LocalStore, metrics: Metrics) -> Runtime:
     """The store and a fresh registry, injected as production does."""
-    return ServiceDeps(store, metrics, ErrorWriter(store, metrics))
+    return Runtime(settings, store=store, metrics=metrics)
 
 
 @pytest.fixture
-def app(settings: Settings, deps: ServiceDeps) -> FastAPI:
+def app(runtime: Runtime) -> FastAPI:
     """The collector app; `with TestClient(app)` runs its lifespan (and its final flush)."""
-    return create_app(settings, deps)
+    return create_app(runtime, COLLECTOR_AND_API)
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ from observability.core.errors import StoreError
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
 from observability.core.settings import Settings
+from observability.runtime import Runtime
 from observability.service.app import create_app
 from observability.service.collector import BufferPolicy, Collector, replay_journal
 from observability.service.collector.journal import SEGMENT_SUFFIX
-from observability.service.deps import ServiceDeps
 from observability.service.errors import JournalError
 from observability.store.errors import ErrorWriter
 from observability.store.local import LocalStore
+from tests.service.conftest import COLLECTOR_AND_API
 from tests.service.records import log_record, ndjson, stored_ids
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -73,9 +74,10 @@ def collector(tmp_path: Path, store: LocalStore, metrics: Metrics) -> Iterator[C
     instance.close()
 
 
-def test_flush_by_size(settings: Settings, deps: ServiceDeps, store: LocalStore) -> None:
+def test_flush_by_size(settings: Settings, metrics: Metrics, store: LocalStore) -> None:
     """Once the buffered bytes reach buffer_max_bytes, the flusher writes them out."""
-    app = create_app(settings.replace(buffer_max_bytes=2_000), deps)
+    runtime = Runtime(settings.replace(buffer_max_bytes=2_000), store=store, metrics=metrics)
+    app = create_app(runtime, COLLECTOR_AND_API)
     with TestClient(app) as client:
         response = client.post(
             "/api/v1/ingest/logs",
@@ -87,9 +89,10 @@ def test_flush_by_size(settings: Settings, deps: ServiceDeps, store: LocalStore)
         assert _segments(settings.journal_dir) == []
 
 
-def test_flush_by_time(settings: Settings, deps: ServiceDeps, store: LocalStore) -> None:
+def test_flush_by_time(settings: Settings, metrics: Metrics, store: LocalStore) -> None:
     """A buffer older than buffer_max_seconds is written out though it is small."""
-    app = create_app(settings.replace(buffer_max_seconds=0.2), deps)
+    runtime = Runtime(settings.replace(buffer_max_seconds=0.2), store=store, metrics=metrics)
+    app = create_app(runtime, COLLECTOR_AND_API)
     with TestClient(app) as client:
         client.post("/api/v1/ingest/logs", content=ndjson([log_record(1)]), headers=NDJSON)
         assert stored_ids(store) == []

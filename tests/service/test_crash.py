@@ -30,6 +30,7 @@ def collector_process(tmp_path: Path, port: int) -> Iterator[subprocess.Popen[by
         "OBSERVABILITY_STORE_URL": (tmp_path / "store").as_uri(),
         "OBSERVABILITY_STATE_DIR": str(tmp_path / "state"),
         "OBSERVABILITY_BUFFER_MAX_SECONDS": "3600",
+        "OBSERVABILITY_ROLES": "collector",
     }
     log = (tmp_path / f"collector-{port}.log").open("ab")
     proc = subprocess.Popen(
@@ -70,7 +71,7 @@ def test_sigkill_after_2xx_loses_nothing_acknowledged(tmp_path: Path) -> None:
                 logs = [log_record(batch * 100 + i, f"svc{i % 3}") for i in range(100)]
                 response = client.post("/api/v1/ingest/logs", content=ndjson(logs), headers=NDJSON)
                 assert response.status_code == 200
-                assert response.json() == {"accepted": 100, "rejected": []}
+                assert response.json() == {"accepted": 100, "rejected": [], "rejected_count": 0}
                 acknowledged += [r["record_id"] for r in logs]
             preds = [prediction_record(i) for i in range(50)]
             response = client.post(

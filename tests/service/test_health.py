@@ -10,10 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from observability.core.errors import StoreError
 from observability.core.metrics import Metrics
 from observability.core.settings import Settings
+from observability.runtime import Runtime
 from observability.service.app import create_app
-from observability.service.deps import ServiceDeps
-from observability.store.errors import ErrorWriter
 from observability.store.local import LocalStore
+from tests.service.conftest import COLLECTOR_AND_API
 from tests.service.records import log_record, ndjson
 
 
@@ -35,7 +35,8 @@ def test_readyz_after_replay_with_a_writable_store(client: TestClient, store: Lo
     """/readyz is 200 once the journal is replayed, and leaves no probe object behind."""
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "store": store.url}
+    assert response.json() == {"status": "ready", "roles": ["api", "collector"]}
+    assert store.url not in response.text  # where the data lives is not public
     assert list(store.list("")) == []
 
 
@@ -44,12 +45,14 @@ def test_readyz_is_503_when_the_store_is_not_writable(
 ) -> None:
     """/readyz reports 503 with the store's error when a probe write fails."""
     store = ReadOnlyStore(tmp_path / "readonly")
-    deps = ServiceDeps(store, metrics, ErrorWriter(store, metrics))
-    with TestClient(create_app(settings, deps)) as client:
+    runtime = Runtime(settings, store=store, metrics=metrics)
+    with TestClient(create_app(runtime, COLLECTOR_AND_API)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
-    assert "access denied" in response.json()["message"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "the store is not writable"
+    assert "readonly" not in response.text  # no local path in a public answer
 
 
 def test_metrics_exposes_the_injected_registry(client: TestClient) -> None:

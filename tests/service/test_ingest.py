@@ -47,7 +47,7 @@ def test_good_batch_lands_in_its_partitions_as_gzip_ndjson(
     with TestClient(app) as client:
         response = client.post("/api/v1/ingest/logs", content=ndjson(records), headers=NDJSON)
         assert response.status_code == 200
-        assert response.json() == {"accepted": 8, "rejected": []}
+        assert response.json() == {"accepted": 8, "rejected": [], "rejected_count": 0}
     keys = list(store.list("logs/"))
     assert [k.rsplit("/", 1)[0] for k in keys] == [
         "logs/service=checkout/dt=2026-11-23/hour=13",
@@ -230,7 +230,7 @@ def test_gzip_body_is_decompressed(app: FastAPI, store: LocalStore) -> None:
             content=gzip.compress(ndjson(records)),
             headers={**NDJSON, "content-encoding": "gzip"},
         )
-    assert response.json() == {"accepted": 10, "rejected": []}
+    assert response.json() == {"accepted": 10, "rejected": [], "rejected_count": 0}
     assert len(stored_ids(store)) == 10
 
 
@@ -240,7 +240,7 @@ def test_body_over_the_limit_is_413(client: TestClient, store: LocalStore) -> No
     assert len(body) > 4 * 1024 * 1024
     response = client.post("/api/v1/ingest/logs", content=body, headers=NDJSON)
     assert response.status_code == 413
-    assert "limit" in response.json()["message"]
+    assert "limit" in response.json()["detail"]
     assert list(store.list("logs/")) == []
 
 
@@ -252,7 +252,7 @@ def test_gzip_bomb_is_413(client: TestClient) -> None:
         "/api/v1/ingest/logs", content=bomb, headers={**NDJSON, "content-encoding": "gzip"}
     )
     assert response.status_code == 413
-    assert "decompressed" in response.json()["message"]
+    assert "decompressed" in response.json()["detail"]
 
 
 def test_bad_gzip_is_400(client: TestClient) -> None:
@@ -263,18 +263,21 @@ def test_bad_gzip_is_400(client: TestClient) -> None:
         headers={**NDJSON, "content-encoding": "gzip"},
     )
     assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
-        "error": "bad_body",
-        "message": response.json()["message"],
+        "type": "urn:observability:problem:bad-body",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": response.json()["detail"],
     }
-    assert "gzip" in response.json()["message"]
+    assert "gzip" in response.json()["detail"]
 
 
 def test_unknown_kind_is_404(client: TestClient) -> None:
     """A route segment that names no kind gets 404 with a message listing the kinds."""
     response = client.post("/api/v1/ingest/traces", content=b"{}", headers=NDJSON)
     assert response.status_code == 404
-    assert "logs, predictions or labels" in response.json()["message"]
+    assert "logs, predictions or labels" in response.json()["detail"]
 
 
 def test_unsupported_content_type_is_415(client: TestClient) -> None:
@@ -283,4 +286,4 @@ def test_unsupported_content_type_is_415(client: TestClient) -> None:
         "/api/v1/ingest/logs", content=b"a,b", headers={"content-type": "text/csv"}
     )
     assert response.status_code == 415
-    assert "application/x-ndjson" in response.json()["message"]
+    assert "application/x-ndjson" in response.json()["detail"]

@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from observability.cli import parse_hour
 from observability.core.aws import AwsClients
 from observability.core.metrics import Metrics
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
+from observability.core.times import parse_absolute
 from observability.store.base import ObjectStore
 from observability.store.compaction import (
     MANIFEST_NAME,
@@ -184,14 +184,14 @@ def test_finds_partitions_by_hour_and_labels_by_day(store: LocalStore, metrics: 
     put_valid(store, Kind.LABEL, [orjson.dumps(label)])
     store.put("logs/service=checkout/dt=2026-11-23/hour=13/_ignored", b"")
     compactor = Compactor(store, metrics)
-    hour = parse_hour("2026-11-23T13")
+    hour = parse_absolute("2026-11-23T13")
     found = compactor.find(list(Kind), hour, hour)
     assert [p.prefix for p in found] == [
         "labels/model=m/dt=2026-11-23/",
         "logs/service=checkout/dt=2026-11-23/hour=13/",
         "logs/service=search/dt=2026-11-23/hour=13/",
     ]
-    since = compactor.find([Kind.LOG], parse_hour("2026-11-23T14"))
+    since = compactor.find([Kind.LOG], parse_absolute("2026-11-23T14"))
     assert [p.hour for p in since] == ["14"]
 
 
@@ -239,3 +239,64 @@ def test_slow_path_stores_the_same_rows_as_the_fast_path(tmp_path: Path, metrics
     Compactor(clean, metrics).compact(LOGS)
     assert Compactor(dirty, metrics).compact(LOGS).rejected == 1
     assert read_table(clean, LOGS).equals(read_table(dirty, LOGS))
+
+
+def test_hot_attributes_become_typed_columns_and_stay_in_attributes(
+    store: LocalStore, metrics: Metrics
+) -> None:
+    """A number `latency_ms` is a double column too; any other value is null there, and
+    `attributes` keeps every value as it was."""
+    values: list[object] = [0, 2.5, -1e300, "12", True, None, {"p": 1}, [1]]
+    lines = [log_line(i, attributes={"latency_ms": v}) for i, v in enumerate(values)]
+    lines.append(log_line(9, attributes={"path": "/"}))  # absent
+    lines.append(log_line(10, latency_ms=7.5, attributes={}))  # top level: moved to attributes
+    put_valid(store, Kind.LOG, lines)
+    Compactor(store, metrics).compact(LOGS)
+    table = read_table(store, LOGS)
+    assert table.schema.field("latency_ms").type == pa.float64()
+    typed = table.column("latency_ms").to_pylist()
+    assert typed == [0.0, 2.5, -1e300, None, None, None, None, None, None, 7.5]
+    kept = [orjson.loads(a).get("latency_ms") for a in table.column("attributes").to_pylist()]
+    assert kept == [*values, None, 7.5]
+
+
+def test_a_file_of_other_columns_is_rewritten(store: LocalStore, metrics: Metrics) -> None:
+    """A compacted file written before the hot columns (its sidecar lists none) is not current:
+    the next run rewrites it with them."""
+    put_valid(store, Kind.LOG, (log_line(i) for i in range(10)))
+    compactor = Compactor(store, metrics)
+    compactor.compact(LOGS)
+    sidecar = orjson.loads(store.get(LOGS.compacted_key(MANIFEST_NAME)))
+    assert sidecar["columns"] == arrow_schema(Kind.LOG).names
+    del sidecar["columns"]
+    store.put(LOGS.compacted_key(MANIFEST_NAME), orjson.dumps(sidecar))
+    assert not compactor.is_current(LOGS, compactor.sources(LOGS))
+    again = compactor.compact(LOGS)
+    assert (again.skipped, again.rows) == (False, 10)
+    assert compactor.compact(LOGS).skipped
+
+
+def test_the_hook_sees_the_rows_the_fast_path_wrote(store: LocalStore, metrics: Metrics) -> None:
+    """`on_compacted` gets the table of the file just written, on the fast path too."""
+    seen: list[pa.Table] = []
+    put_valid(store, Kind.LOG, (log_line(i) for i in range(40)))
+    Compactor(store, metrics, on_compacted=lambda _p, table: seen.append(table)).compact(LOGS)
+    (table,) = seen
+    assert table.equals(read_table(store, LOGS))
+
+
+def test_reference_and_fast_paths_write_the_same_file(tmp_path: Path, metrics: Metrics) -> None:
+    """On ingest's files the two paths store the same rows and columns, manifest included."""
+    fast, slow = (LocalStore(tmp_path / name, fsync=False) for name in ("fast", "slow"))
+    lines = [log_line(i, exception={"type": "E", "message": "m", "frames": []}) for i in range(50)]
+    keys = put_valid(fast, Kind.LOG, lines)
+    for key in keys:
+        slow.put(key, fast.get(key))
+    Compactor(fast, metrics).compact(LOGS)
+    Compactor(slow, metrics, reference=True).compact(LOGS)
+    left, right = read_table(fast, LOGS), read_table(slow, LOGS)
+    assert left.equals(right)
+    assert (
+        left.schema.metadata[b"observability.manifest"]
+        == right.schema.metadata[b"observability.manifest"]
+    )

@@ -29,8 +29,9 @@ def json_values() -> st.SearchStrategy[Any]:
 def timestamps() -> st.SearchStrategy[str]:
     """RFC 3339 timestamps with a zone: `Z`, `+00:00` or another offset, any precision."""
     zones = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))])
+    # A day inside [EARLIEST, LATEST) at each end, so that any of the offsets stays in range.
     moments = st.datetimes(
-        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=zones
+        min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30), timezones=zones
     )
 
     def render(moment: datetime, style: int) -> str:

@@ -125,13 +125,14 @@ def test_mixed_fixture_rejects_each_bad_line_with_its_reason() -> None:
         (Reason.NAIVE_TIMESTAMP, "timestamp", 4, 0),
         (Reason.NON_FINITE_NUMBER, None, 5, 0),
         (Reason.INVALID_UTF8, None, 6, 0),
-        (Reason.PARTITION_MISMATCH, "service", 7, 0),
         (Reason.WRONG_KIND, "kind", 8, 0),
         (Reason.INVALID_VALUE, "level", 0, 1),
         (Reason.BAD_ENCODING, "data", None, 2),
     ]
-    mismatch = result.rejections[6]
-    assert orjson.loads(mismatch.raw)["service"] == "payments"  # the original line, replayable
+    # Line 7 belongs to another service: it goes to its own partition, for the caller to write.
+    [(position, partition, lines)] = result.rerouted
+    assert (position, partition.prefix) == (0, "logs/service=payments/dt=2026-11-23/hour=13/")
+    assert [orjson.loads(line)["event"] for line in lines] == ["ok 7"]
     assert result.partial == {0: (Kind.LOG, 2)}
     assert (result.failed, result.dropped, result.accepted) == (2, 1, {Kind.LOG: 3})
     assert decoded_lines(entries[4])[0]["timestamp"] == "2026-11-23T13:00:00.000000Z"
@@ -177,23 +178,55 @@ def test_deep_nesting_and_out_of_range_times_never_raise() -> None:
     deep += b'"event":"e","x":' + b"[" * 300 + b"]" * 300 + b"}"
     early = log_line(timestamp="0001-01-01T00:00:00+01:00")
     result = transform_event(make_event([deep + b"\n" + early + b"\n" + log_line()]))
-    assert [r.reason for r in result.rejections] == [Reason.INVALID_VALUE, Reason.INVALID_VALUE]
+    assert [r.reason for r in result.rejections] == [Reason.TOO_DEEP, Reason.INVALID_VALUE]
     assert result.response["records"][0]["result"] == OK
 
 
-def test_mismatched_hour_and_kind_are_refused() -> None:
-    """Lines of another hour or kind than the record's first good line go to errors/."""
+def test_a_record_nested_300_deep_fails_alone() -> None:
+    """One-line records: the one nested 300 deep is ProcessingFailed too_deep, the rest Ok."""
+    deep = log_line(record_id="r-deep")[:-1] + b',"attributes":{"x":' + b"[" * 300
+    deep += b"]" * 300 + b"}}"
+    result = transform_event(
+        make_event([log_line(), deep, log_line(), log_line()]), ingested_at=NOW
+    )
+    results = [e["result"] for e in result.response["records"]]
+    assert results == [OK, PROCESSING_FAILED, OK, OK]
+    assert [(r.reason, r.field, r.raw) for r in result.rejections] == [
+        (Reason.TOO_DEEP, "attributes", deep)
+    ]
+    assert result.accepted == {Kind.LOG: 3}
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["9999-12-31T23:59:59.999999Z", "2026-W47-1T13:00:00Z", "2026-W47-1T13:00:00.000000Z"],
+)
+def test_timestamps_that_would_break_queries_are_refused(timestamp: str) -> None:
+    """Far-future and week-date timestamps fail their record with invalid_value; no Ok
+    record ever carries a partition that is not a calendar day in range."""
+    bad = log_line(timestamp=timestamp)
+    result = transform_event(make_event([bad, log_line()]), ingested_at=NOW)
+    assert [e["result"] for e in result.response["records"]] == [PROCESSING_FAILED, OK]
+    assert [(r.reason, r.field) for r in result.rejections] == [(Reason.INVALID_VALUE, "timestamp")]
+    assert result.response["records"][1]["metadata"]["partitionKeys"]["dt"] == "2026-11-23"
+
+
+def test_lines_of_another_hour_or_kind_are_rerouted() -> None:
+    """Lines of another hour or kind than the record's first good line are returned by
+    partition, for the caller to write there; none is refused."""
     lines = [
         log_line(),
         log_line(timestamp="2026-11-23T14:00:00Z"),
         b'{"kind":"label","timestamp":"2026-11-23T13:00:00Z","model":"m","prediction_id":"p","label":1}',
     ]
     result = transform_event(make_event([b"\n".join(lines)]), ingested_at=NOW)
-    assert [(r.reason, r.field) for r in result.rejections] == [
-        (Reason.PARTITION_MISMATCH, "timestamp"),
-        (Reason.PARTITION_MISMATCH, "kind"),
+    assert result.rejections == []
+    assert [(pos, p.prefix, len(ls)) for pos, p, ls in result.rerouted] == [
+        (0, "logs/service=checkout/dt=2026-11-23/hour=14/", 1),
+        (0, "labels/model=m/dt=2026-11-23/", 1),
     ]
     assert len(decoded_lines(result.response["records"][0])) == 1
+    assert result.partial == {0: (Kind.LOG, 1)}
 
 
 def test_response_limit_fails_the_rest_and_stays_under_6_mb() -> None:

@@ -40,7 +40,7 @@ class FailingStore(LocalStore):
 def transformer(store: LocalStore, metrics: Metrics) -> FirehoseTransformer:
     """The transformer with the default stream names."""
     return FirehoseTransformer(
-        ErrorWriter(store, metrics), metrics, stream_kinds(Settings.from_env({}))
+        ErrorWriter(store, metrics), metrics, stream_kinds(Settings.from_env({})), store=store
     )
 
 
@@ -61,17 +61,17 @@ def test_rejections_written_by_reason_and_counted(store: LocalStore, metrics: Me
     """Each reason gets its errors/transform/<reason>/dt=... file; counters agree."""
     response = transformer(store, metrics).handle(mixed_event())
     assert [e["result"] for e in response["records"]][:2] == [OK, PROCESSING_FAILED]
-    mismatch = rows(store, "errors/transform/partition_mismatch/")
-    assert len(mismatch) == 1
-    assert json.loads(mismatch[0]["raw"])["service"] == "payments"
+    # The line of another service is stored in its own partition, not refused.
+    [rerouted] = store.list("logs/service=payments/")
+    assert [json.loads(line)["event"] for line in decode_lines(store.get(rerouted))] == ["ok 7"]
     invalid = rows(store, "errors/transform/invalid_utf8/")
     assert invalid[0]["raw_encoding"] == "base64"
     keys = list(store.list("errors/transform/"))
     assert all("/dt=" in key for key in keys)
-    assert len(keys) == 10  # one file per reason
+    assert len(keys) == 9  # one file per reason
     sample = metrics.registry.get_sample_value
     assert (
-        sample("observability_records_accepted_total", {"stage": "transform", "kind": "log"}) == 3
+        sample("observability_records_accepted_total", {"stage": "transform", "kind": "log"}) == 4
     )
     for reason in ("malformed_json", "naive_timestamp", "bad_encoding", "wrong_kind"):
         labels = {"stage": "transform", "reason": reason}

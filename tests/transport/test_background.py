@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from botocore.config import Config
 from observability.core.aws import AwsClients
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
-from observability.transport.background import BackgroundSink
-from observability.transport.base import Envelope, SendResult
+from observability.transport.background import CLOSE_GRACE_SECONDS, BackgroundSink
+from observability.transport.base import Envelope, Outcome, SendResult
 from observability.transport.file import FileSink
 from observability.transport.firehose import MAX_RECORD_BYTES, FirehoseSink
 from observability.transport.retry import RetryPolicy
@@ -247,12 +247,13 @@ class GatedSink:
 
     name = "gated"
     max_envelope_bytes = MAX_RECORD_BYTES
+    max_envelope_lines: int | None = None
 
     def __init__(self, inner: FileSink) -> None:
         self.inner = inner
         self.gate = threading.Event()
 
-    def send(self, batch: Sequence[Envelope]) -> SendResult:
+    def send(self, batch: Sequence[Envelope], timeout: float | None = None) -> SendResult:
         self.gate.wait()
         return self.inner.send(batch)
 
@@ -332,3 +333,74 @@ sys.exit(0)
     assert done.returncode == 0, done.stderr.decode()
     written = (tmp_path / "out" / "logs.ndjson").read_bytes().splitlines()
     assert written == [b'{"n":%d}' % n for n in range(250)]
+
+
+class HangingSink:
+    """A destination that takes every request and never answers (until released)."""
+
+    name = "hanging"
+    max_envelope_bytes = MAX_RECORD_BYTES
+    max_envelope_lines: int | None = None
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def send(self, batch: Sequence[Envelope], timeout: float | None = None) -> SendResult:
+        self.calls += 1
+        self.release.wait()
+        return SendResult([Outcome.RETRYABLE] * len(batch))
+
+
+@pytest.fixture
+def hanging() -> Iterator[HangingSink]:
+    """A hanging destination, released at the end so its worker thread ends."""
+    sink = HangingSink()
+    yield sink
+    sink.release.set()
+
+
+def test_close_ends_at_its_deadline_and_spills_what_the_stuck_worker_held(
+    hanging: HangingSink,
+    metrics: Metrics,
+    spill_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A worker stuck in a request cannot hold close() past its deadline: every line is
+    spilled once (in flight or still queued) and one warning says so."""
+    spill = Spill(spill_dir, 1 << 20, metrics, sink="hanging")
+    sink = BackgroundSink(hanging, metrics=metrics, spill=spill, flush_seconds=0.01)
+    lines = list(log_lines(300))
+    for kind, group, line in lines[:100]:
+        sink.submit(kind, group, line)
+    wait_until(lambda: hanging.calls == 1)  # the worker holds the first 100 lines
+    for kind, group, line in lines[100:]:
+        sink.submit(kind, group, line)
+    started = time.monotonic()
+    assert sink.close(timeout=0.3) is False
+    assert time.monotonic() - started < 0.3 + CLOSE_GRACE_SECONDS + 1.0  # + a loaded machine
+    spilled = [entry["line"].encode() for entry in spill_lines(spill_dir / "pending")]
+    assert sorted(spilled) == sorted(line for _, _, line in lines)
+    warnings = [
+        line for line in capsys.readouterr().err.splitlines() if "went to the spill" in line
+    ]
+    assert len(warnings) == 1 and "300 line(s)" in warnings[0]
+    hanging.release.set()  # the late answer is ignored: nothing is spilled twice
+    time.sleep(0.1)
+    assert len(spill_lines(spill_dir / "pending")) == 300
+
+
+def test_a_line_after_close_reaches_the_os_at_once(
+    tmp_path: Path, metrics: Metrics, spill_dir: Path
+) -> None:
+    """After close() a line is in the spill file without any flush: a signal's default
+    action may end the process right after the log call."""
+    files = FileSink(tmp_path / "out")
+    sink = BackgroundSink(
+        files, metrics=metrics, spill=Spill(spill_dir, 1 << 20, metrics, sink="file")
+    )
+    assert sink.close() is True
+    ((kind, group, line),) = log_lines(1)
+    sink.submit(kind, group, line)
+    (path,) = (spill_dir / "pending").glob("*.ndjson")
+    assert decode_entry(path.read_bytes().strip()).line == line

@@ -35,3 +35,19 @@ def test_stdout_sink_writes_lines_to_its_stream() -> None:
     sink.send([Envelope(Kind.LABEL, b'{"n":2}\n')])
     sink.close()
     assert stream.getvalue() == b'{"n":1}\n{"n":2}\n'
+
+
+def test_file_sink_writes_whole_lines_and_writes_through_after_close(tmp_path: Path) -> None:
+    """Lines stay buffered until the buffer fills (then only whole lines are written);
+    after close() each line is in the file at once, with no flush."""
+    sink = FileSink(tmp_path, buffer_bytes=64)
+    path = tmp_path / "logs.ndjson"
+    sink.submit(Kind.LOG, "g", b'{"n":1}')
+    assert not path.exists() or path.read_bytes() == b""
+    for n in range(2, 12):
+        sink.submit(Kind.LOG, "g", b'{"n":%d}' % n)
+    written = path.read_bytes()
+    assert written and written.endswith(b"\n")  # the full buffer went out, whole lines only
+    assert sink.close() is True
+    sink.submit(Kind.LOG, "g", b'{"n":99}')
+    assert path.read_bytes().splitlines() == [b'{"n":%d}' % n for n in [*range(1, 12), 99]]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,27 +19,38 @@ from observability.core.metrics import Metrics
 from observability.core.schema import Kind
 from observability.transport.background import BackgroundSink
 from observability.transport.base import Envelope, Outcome
-from observability.transport.http import HttpSink
+from observability.transport.http import HttpSink, envelope_bytes
 from observability.transport.retry import RetryPolicy
-from observability.transport.spill import Spill
+from observability.transport.spill import Spill, decode_entry
 from tests.servers import free_port
 
 
 class Collector:
-    """A tiny HTTP server: records each request, answers with the next scripted status."""
+    """A tiny HTTP server: records each request, answers with the next scripted status.
+
+    `rule`, when set, answers instead: it gets the decompressed body and returns a status.
+    """
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: list[tuple[int, bytes]] = []
+        self.rule: Callable[[bytes], int] | None = None
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                owner.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
                 status, payload = owner.script.pop(0) if owner.script else (200, b"{}")
+                if owner.rule is not None:
+                    status = owner.rule(gzip.decompress(body))
+                owner.requests.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                        "status": status,
+                    }
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -156,4 +169,142 @@ def test_background_http_retries_overload_then_delivers_once(
             "observability_sink_records_total", {"sink": "http", "outcome": "retried"}
         )
         == 200
+    )
+
+
+def delivered_lines(collector: Collector) -> list[bytes]:
+    """The lines of every request the collector answered with 200, in arrival order."""
+    return [
+        line
+        for request in collector.requests
+        if request["status"] == 200
+        for line in gzip.decompress(request["body"]).splitlines()
+    ]
+
+
+def test_413_on_several_lines_is_too_large_and_on_one_line_rejected(
+    collector: Collector, metrics: Metrics
+) -> None:
+    """A 413 asks for smaller envelopes (TOO_LARGE) unless the envelope is one line already."""
+    collector.script = [(413, b'{"detail":"too many lines"}'), (413, b'{"detail":"too big"}')]
+    sink = HttpSink(collector.url, httpx.Client(), metrics=metrics)
+    result = sink.send([envelope(Kind.LOG, b"{}", b"{}"), envelope(Kind.LOG, b"{}")])
+    assert result.outcomes == [Outcome.TOO_LARGE, Outcome.REJECTED]
+    assert "too big" in result.reasons[1]
+
+
+def test_413_halves_envelopes_so_only_the_refused_line_is_rejected(
+    collector: Collector, metrics: Metrics, tmp_path: Path
+) -> None:
+    """Behind the queue, 413s split envelopes until lines pass; only a lone refused line is
+    kept in rejected/, every other line is delivered once and nothing waits in pending/."""
+    collector.rule = lambda body: 413 if body.count(b"\n") > 8 or b"huge" in body else 200
+    spill = Spill(tmp_path / "spill", 1 << 20, metrics, sink="http")
+    sink = BackgroundSink(
+        HttpSink(collector.url, httpx.Client(), metrics=metrics),
+        metrics=metrics,
+        spill=spill,
+        flush_seconds=0.01,
+    )
+    lines = [b'{"n":%d%s}' % (n, b',"huge":1' if n == 17 else b"") for n in range(50)]
+    for line in lines:
+        sink.submit(Kind.LOG, "svc|2026-11-23T10", line)
+    assert sink.close() is False  # one line was refused
+    assert sorted(delivered_lines(collector)) == sorted(lines[:17] + lines[18:])
+    (rejected,) = spill.rejected_dir.glob("*.ndjson")
+    entry = decode_entry(rejected.read_bytes().strip())
+    assert (entry.line, entry.reason) == (lines[17], "rejected")
+    assert "HTTP 413" in (entry.error or "")
+    assert not list(spill.pending_dir.glob("*.ndjson"))
+
+
+def test_envelopes_stay_under_the_collectors_line_and_byte_limits(
+    collector: Collector, metrics: Metrics, tmp_path: Path
+) -> None:
+    """Every request carries at most max_envelope_lines lines and max_envelope_bytes bytes."""
+    sink = BackgroundSink(
+        HttpSink(
+            collector.url,
+            httpx.Client(),
+            metrics=metrics,
+            max_envelope_bytes=300,
+            max_envelope_lines=7,
+        ),
+        metrics=metrics,
+        spill=Spill(tmp_path / "spill", 1 << 20, metrics, sink="http"),
+        flush_seconds=0.01,
+    )
+    lines = [b'{"n":%05d,"pad":"%s"}' % (n, b"x" * (n % 30)) for n in range(200)]
+    for line in lines:
+        sink.submit(Kind.LOG, "svc|2026-11-23T10", line)
+    assert sink.close() is True
+    bodies = [gzip.decompress(request["body"]) for request in collector.requests]
+    assert max(body.count(b"\n") for body in bodies) == 7
+    assert max(len(body) for body in bodies) <= 300
+    assert sorted(delivered_lines(collector)) == sorted(lines)
+
+
+def test_envelope_bytes_keeps_under_both_collector_limits() -> None:
+    """The envelope bound is the smaller of the decompressed limit and the sent one, less 1%."""
+    assert envelope_bytes(16 * 1024 * 1024, 32 * 1024 * 1024) == 4 * 1024 * 1024
+    assert envelope_bytes(1_000_000, 32 * 1024 * 1024) == 1_000_000 - 10_000 - 64
+    assert envelope_bytes(16 * 1024 * 1024, 100_000) == 100_000
+
+
+@pytest.fixture
+def silent() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A server that accepts connections and never answers; yields its URL and connections."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_a_silent_collector_costs_one_timeout_per_batch_not_one_per_envelope(
+    silent: tuple[str, list[socket.socket]], metrics: Metrics
+) -> None:
+    """Within a timeout, the first envelope's wait ends the batch; the rest are not sent."""
+    url, held = silent
+    sink = HttpSink(url, metrics=metrics)
+    started = time.monotonic()
+    result = sink.send([envelope(Kind.LOG, b"{}") for _ in range(5)], timeout=0.5)
+    assert time.monotonic() - started < 1.5
+    assert result.outcomes == [Outcome.RETRYABLE] * 5
+    assert result.reasons[0].startswith("connection: ReadTimeout")
+    assert all(result.reasons[i].startswith("not sent after an earlier failure") for i in (1, 4))
+    assert len(held) == 1
+    sink.close()
+
+
+def test_the_api_key_is_sent_and_an_auth_refusal_waits_for_a_fixed_key(
+    collector: Collector, metrics: Metrics
+) -> None:
+    """With an API key each request carries it as a bearer token; 401/403 are RETRYABLE,
+    so the lines wait in pending/ for a corrected key instead of going to rejected/."""
+    collector.script = [(401, b'{"detail":"bad key"}'), (403, b'{"detail":"no role"}')]
+    sink = HttpSink(collector.url, httpx.Client(), metrics=metrics, api_key="obs_test_key")
+    result = sink.send([envelope(Kind.LOG, b"{}"), envelope(Kind.LOG, b"{}")])
+    assert result.outcomes == [Outcome.RETRYABLE, Outcome.RETRYABLE]
+    assert {r["headers"]["Authorization"] for r in collector.requests} == {"Bearer obs_test_key"}
+    assert (
+        metrics.registry.get_sample_value(
+            "observability_sink_requests_total", {"sink": "http", "outcome": "unauthorized"}
+        )
+        == 2
     )

@@ -6,26 +6,26 @@ one go, not discovered by a job at 3 a.m. See `models.example.yaml` at the repos
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
 from observability.analyze.cron import Cron, CronError
-from observability.analyze.stats import NUMERIC_ONLY, FeatureType, Method
+from observability.analyze.methods import NUMERIC_ONLY, FeatureType, Method
+from observability.core.checks import is_name
 from observability.core.errors import ObservabilityError
+from observability.core.times import TimeGrammarError, parse_duration, parse_window
 
 #: Rows per side given to Evidently's report (its verdicts do not depend on it: ours come
 #: from all rows). 10,000 keeps the report near one second.
 DEFAULT_REPORT_SAMPLE_ROWS: Final = 10_000
 DEFAULT_MIN_SAMPLES: Final = 100
-_DURATION_RE: Final = re.compile(r"(\d+)\s*([mhd])")
-_UNITS: Final = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
-_NAME_RE: Final = re.compile(r"[A-Za-z0-9_.-]+")
+#: The longest drift window: a run loads its whole window into memory at once.
+MAX_WINDOW: Final = timedelta(days=31)
 _TASKS: Final = ("classification", "regression")
 _MODEL_KEYS: Final = frozenset(
     {
@@ -116,8 +116,11 @@ def model_from_mapping(entry: Any, where: str = "model") -> ModelConfig:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping")
     name = entry.get("name")
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        raise ConfigError(f"{where}: name: expected letters, digits, '_', '.', '-'")
+    if not isinstance(name, str) or not is_name(name):  # it names store paths: ingest's rule
+        raise ConfigError(
+            f"{where}: name: expected 1-128 letters, digits, '_', '.', '-', "
+            "starting with a letter or digit"
+        )
     at = f"{where} ({name})"
     unknown = sorted(set(entry) - _MODEL_KEYS)
     if unknown:
@@ -149,30 +152,6 @@ def model_from_mapping(entry: Any, where: str = "model") -> ModelConfig:
             entry.get("report_sample_rows", DEFAULT_REPORT_SAMPLE_ROWS), at, "report_sample_rows"
         ),
     )
-
-
-def parse_duration(text: str) -> timedelta:
-    """`30m`, `1h`, `1d`, `7d` -> timedelta; ValueError otherwise."""
-    match = _DURATION_RE.fullmatch(str(text).strip())
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"expected a duration like 1h or 1d, got {text!r}")
-    return int(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_window(text: str) -> tuple[datetime, datetime]:
-    """`2026-11-01T00:00/2026-11-02T00:00` -> (start, end) in UTC; ValueError otherwise."""
-    start_text, sep, end_text = text.partition("/")
-    if not sep:
-        raise ValueError(f"expected START/END, got {text!r}")
-    start, end = _instant(start_text), _instant(end_text)
-    if end <= start:
-        raise ValueError(f"window end {end_text!r} is not after its start {start_text!r}")
-    return start, end
-
-
-def _instant(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text.strip())
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _features(value: Any, at: str) -> dict[str, FeatureType]:
@@ -232,17 +211,17 @@ def _reference(value: Any, at: str) -> Reference:
         if not uri.lower().endswith((".csv", ".parquet", ".csv.gz")):
             raise ConfigError(f"{at}: reference.path: expected a .csv or .parquet file")
         return FileReference(uri)
-    try:
-        start, end = parse_window(str(value["window"]))
-    except ValueError as exc:
+    try:  # no durations: a window written in a file must not move with the clock
+        start, end = parse_window(str(value["window"]), now=None)
+    except TimeGrammarError as exc:
         raise ConfigError(f"{at}: reference.window: {exc}") from None
     return WindowReference(start, end)
 
 
 def _duration(value: Any, where: str) -> timedelta:
     try:
-        return parse_duration(str(value))
-    except ValueError as exc:
+        return parse_duration(str(value), at_most=MAX_WINDOW)
+    except TimeGrammarError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
 

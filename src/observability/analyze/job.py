@@ -1,11 +1,18 @@
 """The drift job: load a window, compare it to the reference, store what was found.
 
-Every output key is derived from the model and the window only, so re-running a window
-replaces its report, its metric rows and its run record instead of adding to them:
-    reports/model=<m>/dt=<d>/<report_id>.{json,html}          Evidently drift + summary
-    reports/model=<m>/dt=<d>/<report_id>.quality.{json,html}  when labels have arrived
-    metrics/drift/model=<m>/dt=<d>/<report_id>.parquet        one row per feature
+Every output key is derived from the report id (model and window) only, so re-running a
+window replaces its report, its metric rows and its run record instead of adding to them
+(keys from `core/keys.py`), written in this order:
+    metrics/drift/model=<m>/dt=<d>/<report_id>.parquet        verdicts, one row per feature
+    reports/model=<m>/dt=<d>/<report_id>.json                 Evidently's metrics and tests
+    reports/model=<m>/dt=<d>/<report_id>.html                 Evidently's standalone HTML
+    reports/model=<m>/dt=<d>/<report_id>.snapshot.json        Evidently's own snapshot
+    reports/model=<m>/dt=<d>/<report_id>.quality.*            the same, once labels arrived
     drift_runs/model=<m>/<report_id>.json                     the run manifest (backfill)
+The verdicts are stored as soon as they are known, while Evidently's report (run on a
+sample) is still rendering; Evidently's import starts before the window loads. A model's
+first run also creates its sketch bins from the reference (after the verdicts, while the
+report renders), so compaction sketches its hours and timelines need no manual step.
 """
 
 from __future__ import annotations
@@ -19,17 +26,29 @@ from typing import Any, Final
 import orjson
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
+from observability.analyze import evidently_adapter
 from observability.analyze.config import FileReference, ModelConfig
+from observability.analyze.gauges import record_drift
 from observability.analyze.loader import S3Reader, count_labels, load_reference, load_window
-from observability.analyze.results import METRIC_COLUMNS, DriftResult, EvidentlyReport
+from observability.analyze.results import DriftResult, EvidentlyReport
+from observability.analyze.sketch_store import (
+    bins_for_model,
+    load_bins,
+    rebuild_sketches,
+    save_bins,
+)
 from observability.analyze.window import Progress, analyze_frames
+from observability.core import keys
+from observability.core.derived import DRIFT_METRICS
 from observability.core.errors import ObservabilityError
+from observability.core.metrics import Metrics
 from observability.query.base import QueryEngine
 from observability.store.base import ObjectStore
 
-RUNS_PREFIX: Final = "drift_runs/"
-
 Clock = Callable[[], datetime]
+
+#: The tag of each report variant's Evidently snapshot (a workspace's panels filter on it).
+SNAPSHOT_TAGS: Final[Mapping[str, str]] = {"": "drift", ".quality": "quality"}
 
 
 class UnknownModelError(ObservabilityError):
@@ -81,22 +100,6 @@ class RunRecord:
         )
 
 
-def report_prefix(model: str, window_start: datetime) -> str:
-    """`reports/model=<m>/dt=<d>/` of the window's day."""
-    return f"reports/model={model}/dt={window_start:%Y-%m-%d}/"
-
-
-def metrics_key(result: DriftResult) -> str:
-    """`metrics/drift/model=<m>/dt=<d>/<report_id>.parquet`."""
-    day = f"{result.window_start:%Y-%m-%d}"
-    return f"metrics/drift/model={result.model}/dt={day}/{result.report_id}.parquet"
-
-
-def run_key(result: DriftResult) -> str:
-    """The manifest object of the window's last run."""
-    return f"{RUNS_PREFIX}model={result.model}/{result.report_id}.json"
-
-
 class DriftJob:
     """Runs windows of configured models against their references and stores the results."""
 
@@ -108,8 +111,11 @@ class DriftJob:
         *,
         s3_reader: S3Reader | None = None,
         clock: Clock = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
+        """`metrics`: where each run's drift gauges go (the process's registry)."""
         self.store = store
+        self._metrics = metrics
         self.engine = engine
         self.models = dict(models)
         self._s3_reader = s3_reader
@@ -130,10 +136,22 @@ class DriftJob:
         """Compute and store one window; replaces an earlier run of the same window."""
         step = progress or (lambda _message: None)
         model = self.model(name)
+        evidently_adapter.preload()  # imported while DuckDB reads the window
         step("loading the window")
         window = load_window(self.engine, model, start, end)
         step("loading the reference")
         reference = self.reference(model)
+        ran_at: list[datetime] = []
+        notes: list[str] = []
+
+        def verdicts(found: DriftResult) -> None:
+            step("saving the verdicts")
+            ran_at.append(self.save_verdicts(found))
+            if self._metrics is not None:
+                record_drift(self._metrics, found)
+            # While Evidently's report renders in its thread: a first run's sketch bins.
+            notes.extend(self._first_bins(model, reference, start, end, step))
+
         result = analyze_frames(
             model,
             start,
@@ -142,9 +160,14 @@ class DriftJob:
             reference,
             extra_features=window.feature_names,
             progress=step,
+            on_verdicts=verdicts,
         )
-        step("saving")
-        self.save(result)
+        step("saving the reports")
+        self.save_reports(result)
+        result.notes.extend(notes)
+        if not ran_at and self._metrics is not None:
+            record_drift(self._metrics, result)
+        self.save_record(result, ran_at[0] if ran_at else self.save_verdicts(result))
         return result
 
     def reference(self, model: ModelConfig) -> pd.DataFrame:
@@ -157,13 +180,48 @@ class DriftJob:
             self._file_references[model.name] = cached
         return cached
 
+    def _first_bins(
+        self,
+        model: ModelConfig,
+        reference: pd.DataFrame,
+        start: datetime,
+        end: datetime,
+        step: Progress,
+    ) -> list[str]:
+        """Create the model's sketch bins from its reference when it has none, and sketch
+        the window's stored hours with them; notes of the run when the bins are damaged."""
+        try:
+            if load_bins(self.store, model.name) is not None:
+                return []
+        except ValueError as exc:  # the verdicts do not depend on bins: the run goes on
+            return [f"sketch bins not used: {exc}"]
+        if reference.empty:
+            return []
+        step("creating the sketch bins from the reference")
+        spec = bins_for_model(model, reference)
+        save_bins(self.store, spec)
+        rebuild_sketches(self.store, spec, start, end)
+        return []
+
     def save(self, result: DriftResult) -> None:
-        """Write the reports, the metric rows and the run record under per-window keys."""
+        """Write the metric rows, the reports and the run record under per-window keys."""
+        ran_at = self.save_verdicts(result)
+        self.save_reports(result)
+        self.save_record(result, ran_at)
+
+    def save_verdicts(self, result: DriftResult) -> datetime:
+        """Write the window's `drift_metrics` rows; returns their `computed_at`."""
         ran_at = self._clock()
-        base = report_prefix(result.model, result.window_start) + result.report_id
-        self._put_report(base, result.drift_report)
-        self._put_report(f"{base}.quality", result.quality_report)
-        self.store.put(metrics_key(result), metrics_parquet(result, ran_at))
+        self.store.put(keys.drift_metrics_key(result.report_id), metrics_parquet(result, ran_at))
+        return ran_at
+
+    def save_reports(self, result: DriftResult) -> None:
+        """Write Evidently's JSON, HTML and snapshot of the drift and quality reports."""
+        self._put_report(result, "", result.drift_report)
+        self._put_report(result, ".quality", result.quality_report)
+
+    def save_record(self, result: DriftResult, ran_at: datetime) -> None:
+        """Write the run manifest: last, so a window counts as run once all else is stored."""
         record = RunRecord(
             result.model,
             result.window_start,
@@ -174,12 +232,13 @@ class DriftJob:
             result.status.value,
             tuple(result.notes),
         )
-        self.store.put(run_key(result), record.to_json())
+        self.store.put(keys.drift_run_key(result.model, result.report_id), record.to_json())
 
     def runs(self, name: str) -> Iterator[RunRecord]:
         """Every window of `name` that has run, from the manifest."""
-        for key in self.store.list(f"{RUNS_PREFIX}model={name}/"):
-            yield RunRecord.from_json(self.store.get(key))
+        for key in self.store.list(keys.drift_runs_prefix(name)):
+            if key.endswith(".json"):  # not the worker's `.done` markers
+                yield RunRecord.from_json(self.store.get(key))
 
     def backfill(self, since: datetime, progress: Progress | None = None) -> list[DriftResult]:
         """Re-run windows starting at or after `since` whose label count rose since their run."""
@@ -193,61 +252,65 @@ class DriftJob:
                     results.append(self.run(name, record.window_start, record.window_end, progress))
         return results
 
-    def _put_report(self, base: str, report: EvidentlyReport | None) -> None:
+    def _put_report(
+        self, result: DriftResult, variant: str, report: EvidentlyReport | None
+    ) -> None:
+        report_id = result.report_id
         if report is None:
-            # A re-run without this report must not leave the earlier run's file behind.
-            self.store.delete(f"{base}.json")
-            self.store.delete(f"{base}.html")
+            # A re-run without this report must not leave the earlier run's files behind.
+            for fmt in keys.REPORT_FORMATS:
+                self.store.delete(keys.report_key(report_id, variant + fmt))
             return
-        self.store.put(f"{base}.json", report.snapshot_json.encode())
-        self.store.put(f"{base}.html", report.html.encode())
+        snapshot = evidently_adapter.stamped(
+            report.evidently_snapshot,
+            name=f"{report_id}{variant}",
+            timestamp=result.window_start,
+            metadata=snapshot_metadata(result, variant),
+            tags=[SNAPSHOT_TAGS[variant]],
+        )
+        self.store.put(
+            keys.report_key(report_id, variant + keys.REPORT_JSON), report.snapshot_json.encode()
+        )
+        self.store.put(keys.report_key(report_id, variant + keys.REPORT_HTML), report.html.encode())
+        self.store.put(keys.report_key(report_id, variant + keys.REPORT_SNAPSHOT), snapshot)
+
+
+def snapshot_metadata(result: DriftResult, variant: str) -> dict[str, str]:
+    """What an Evidently snapshot of ours says about itself (its workspace shows it)."""
+    return {
+        "model": result.model,
+        "report_id": result.report_id,
+        "report": SNAPSHOT_TAGS[variant],
+        "window_start": result.window_start.isoformat(),
+        "window_end": result.window_end.isoformat(),
+        "status": result.status.value,
+    }
 
 
 def metrics_parquet(result: DriftResult, computed_at: datetime) -> bytes:
-    """The window's rows as one zstd Parquet file (the `drift_metrics` table's columns).
+    """The window's rows as one zstd Parquet file of the declared `drift_metrics` schema.
 
     `model` and `dt` live in the path only (Hive partitions), as Athena expects.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    instant = pa.timestamp("us", tz="UTC")
-    schema = pa.schema(
-        [
-            ("window_start", instant),
-            ("window_end", instant),
-            ("feature", pa.string()),
-            ("feature_type", pa.string()),
-            ("method", pa.string()),
-            ("score", pa.float64()),
-            ("threshold", pa.float64()),
-            ("drifted", pa.bool_()),
-            ("n_reference", pa.int64()),
-            ("n_current", pa.int64()),
-            ("status", pa.string()),
-            ("detail", pa.string()),
-            ("report_id", pa.string()),
-            ("computed_at", instant),
-        ]
-    )
-    table = pa.Table.from_pylist(result.rows(computed_at), schema=schema)
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
+    return DRIFT_METRICS.parquet(result.rows(computed_at))
 
 
 def read_metrics(store: ObjectStore, model: str) -> pd.DataFrame:
-    """Every stored metric row of `model` (tests, the CLI summary)."""
+    """Every stored metric row of `model` with the table's columns (tests, the CLI summary)."""
     import pyarrow.parquet as pq
 
-    frames: list[Any] = [
-        pq.read_table(io.BytesIO(store.get(key))).to_pandas()
-        for key in store.list(f"metrics/drift/model={model}/")
-        if key.endswith(".parquet")
-    ]
+    prefix = keys.drift_metrics_prefix(model)
+    frames: list[Any] = []
+    for key in store.list(prefix):
+        values = keys.hive_values(key, prefix, ("dt",))
+        if values is not None and key.endswith(".parquet"):
+            frame = pq.read_table(io.BytesIO(store.get(key))).to_pandas()
+            frame["model"], frame["dt"] = model, values[0]
+            frames.append(frame)
+    columns = list(DRIFT_METRICS.column_names)
     if not frames:
-        return pd.DataFrame(columns=list(METRIC_COLUMNS))
-    return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True).reindex(columns=columns)
 
 
 def last_closed_window(model: ModelConfig, now: datetime) -> tuple[datetime, datetime]:

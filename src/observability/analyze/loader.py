@@ -1,26 +1,30 @@
 """Frames for a drift run: a window of predictions (with labels) and the reference.
 
 Windows are read through the QueryEngine with one SQL text in the Trino dialect, so the
-same query runs on Athena and on DuckDB. `features` and `prediction` arrive as JSON text
-and are expanded here into one column per feature.
+same query runs on Athena and on DuckDB. `features`, `prediction` and `label` are JSON
+text. An engine that hands over columns (DuckDB's `frame`) expands them inside DuckDB
+(`columns.py`) and the window reaches pandas as Arrow columns; otherwise (Athena) rows are
+expanded one by one (`rows_frame`, also the reference the columnar path is tested against).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
-from urllib.parse import urlparse
+from typing import Any, Final, Protocol, runtime_checkable
 
+import numpy as np
 import orjson
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
+from observability.analyze import columns
 from observability.analyze.config import FileReference, ModelConfig, WindowReference
 from observability.core.errors import ObservabilityError
-from observability.query.base import QueryEngine
+from observability.query.base import QueryEngine, QueryError
+from observability.store.factory import parse_location, s3_location
 
 #: The window's predictions, each with its latest label when one has arrived. Labels are
 #: only looked for from the window's start on (ground truth comes after the prediction).
@@ -35,6 +39,9 @@ LEFT JOIN (
 ) l ON l.prediction_id = p.prediction_id
 WHERE p.model = :model AND p.timestamp >= :start AND p.timestamp < :end
 """
+#: Both loaders hand the window over in time order, so its report sample is the same on
+#: every run (the columnar one sorts as it reads the columns).
+ROWS_ORDER: Final = "ORDER BY p.timestamp, p.prediction_id\n"
 #: How many of the window's predictions have a label: a rise means late labels arrived.
 LABEL_COUNT_SQL: Final = """
 SELECT count(DISTINCT l.prediction_id) AS labelled
@@ -46,6 +53,17 @@ WHERE l.model = :model AND l.timestamp >= :start
 
 #: Reads `s3://bucket/key` -> bytes (built at the composition root from AwsClients).
 S3Reader = Callable[[str], bytes]
+
+
+@runtime_checkable
+class FrameEngine(Protocol):
+    """An engine that returns a statement's rows as columns (`DuckDBEngine.frame`)."""
+
+    def frame(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, then: str | None = None
+    ) -> Any:
+        """A pyarrow Table of the rows; `then` is a DuckDB SELECT over `result`."""
+        ...
 
 
 class ReferenceDataError(ObservabilityError):
@@ -70,7 +88,63 @@ def load_window(
     engine: QueryEngine, model: ModelConfig, start: datetime, end: datetime
 ) -> WindowFrame:
     """Predictions of `model` in [start, end), features expanded, labels joined."""
-    result = engine.execute(WINDOW_SQL, params(model.name, start, end))
+    if isinstance(engine, FrameEngine):
+        return columns_frame(engine, model, start, end)
+    return rows_frame(engine, model, start, end)
+
+
+def columns_frame(
+    engine: FrameEngine, model: ModelConfig, start: datetime, end: datetime
+) -> WindowFrame:
+    """The window expanded in DuckDB and handed over as Arrow columns, in one pass."""
+    features = dict(model.features)
+    window = params(model.name, start, end)
+    try:
+        fetched = engine.frame(
+            WINDOW_SQL, window, then=columns.window_select(features, strict=True)
+        )
+    except QueryError:  # a value of another type or a missing name: the exact form
+        fetched = engine.frame(
+            WINDOW_SQL, window, then=columns.window_select(features, strict=False)
+        )
+    table = columns.Rows(fetched)
+    # A re-delivered record appears twice; the prediction id names it once.
+    keep = columns.first_rows(columns.ids(table))
+    if not keep.all():
+        table = table.filter(keep)
+    rows, documents = columns.irregular(table)
+    records = [doc if isinstance(doc, dict) else {} for doc in documents]
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record))
+    regular_rows = len(records) < table.num_rows  # these have exactly the configured names
+    data: dict[str, Any] = {}
+    for index, (name, kind) in enumerate(features.items()):
+        if regular_rows or name in seen:
+            typed = columns.feature(table, index, kind)
+            if records:
+                values = [r.get(name, np.nan) for r in records]
+                typed = columns.patched(typed, kind, values, rows)
+            data[name] = typed
+    for name in seen:
+        if name not in features:
+            values = [r.get(name, np.nan) for r in records]
+            data[name] = columns.spread(values, rows, table.num_rows)
+    names = _ordered(list(data), features)
+    data[model.prediction] = columns.column(table, columns.PREDICTION)
+    data[model.target] = columns.column(table, columns.LABEL)
+    frame = pd.DataFrame(data, columns=[*names, model.prediction, model.target], copy=False)
+    return WindowFrame(frame, names)
+
+
+def rows_frame(
+    engine: QueryEngine, model: ModelConfig, start: datetime, end: datetime
+) -> WindowFrame:
+    """The window row by row through Python objects (engines without `frame`: Athena).
+
+    Configured features come first (in configured order), then the others as first seen.
+    """
+    result = engine.execute(WINDOW_SQL + ROWS_ORDER, params(model.name, start, end))
     rows = result.to_dicts()
     # A re-delivered record appears twice; the prediction id names it once.
     unique = {row["prediction_id"]: row for row in rows}
@@ -83,9 +157,9 @@ def load_window(
         record[model.prediction] = _predicted(_json(row["prediction"]))
         record[model.target] = _json(row["label"])
         records.append(record)
-    columns = [*names, model.prediction, model.target]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    return WindowFrame(frame, list(names))
+    ordered = _ordered(list(names), model.features)
+    frame = pd.DataFrame.from_records(records, columns=[*ordered, model.prediction, model.target])
+    return WindowFrame(frame, ordered)
 
 
 def count_labels(engine: QueryEngine, model: str, start: datetime, end: datetime) -> int:
@@ -109,20 +183,25 @@ def read_reference_file(
 ) -> pd.DataFrame:
     """CSV (optionally gzip) or Parquet from a path, a file:// URL or s3://."""
     uri = reference.uri
-    parsed = urlparse(uri)
     try:
-        if parsed.scheme == "s3":
+        location = parse_location(uri, f"model {model}: reference")
+        if location.scheme == "s3":
             if s3_reader is None:
                 raise ReferenceDataError(f"model {model}: reference {uri}: no S3 access configured")
             source: Any = io.BytesIO(s3_reader(uri))
         else:
-            source = Path(parsed.path if parsed.scheme == "file" else uri)
+            source = Path(location.path)
         if uri.lower().endswith(".parquet"):
             return pd.read_parquet(source)
         compression = "gzip" if uri.lower().endswith(".gz") else None
         return pd.read_csv(source, compression=compression)
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceDataError(f"model {model}: reference {uri}: {exc}") from None
+
+
+def _ordered(names: list[str], configured: Mapping[str, Any]) -> list[str]:
+    """Configured features first, in configured order; the others as first seen."""
+    return [*(n for n in configured if n in names), *(n for n in names if n not in configured)]
 
 
 def _json(value: Any) -> Any:
@@ -151,8 +230,8 @@ def s3_reader(client_factory: Callable[[], Any]) -> S3Reader:
     """An S3Reader over a boto3 S3 client made on first use (`AwsClients(settings).s3`)."""
 
     def read(uri: str) -> bytes:
-        parsed = urlparse(uri)
-        response = client_factory().get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+        location = s3_location(uri, "a reference")
+        response = client_factory().get_object(Bucket=location.bucket, Key=location.path)
         body: bytes = response["Body"].read()
         return body
 

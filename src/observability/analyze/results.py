@@ -6,7 +6,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any
+
+from observability.core.keys import report_id
 
 
 class Status(StrEnum):
@@ -21,26 +23,6 @@ class Status(StrEnum):
     MISSING_IN_REFERENCE = "missing_in_reference"
     #: Present in the window's features but not configured for the model.
     NEW_FEATURE = "new_feature"
-
-
-#: Parquet columns of `metrics/drift/`, in order (the `drift_metrics` table).
-METRIC_COLUMNS: Final = (
-    "model",
-    "window_start",
-    "window_end",
-    "feature",
-    "feature_type",
-    "method",
-    "score",
-    "threshold",
-    "drifted",
-    "n_reference",
-    "n_current",
-    "status",
-    "detail",
-    "report_id",
-    "computed_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +62,9 @@ class EvidentlyReport:
     #: Scalar metric values by Evidently's metric name (row counts, accuracy, RMSE ...).
     values: dict[str, float] = field(default_factory=dict)
     sample_rows: int = 0
+    #: Evidently's own snapshot (`Snapshot.dumps()`, with its widgets): `Snapshot.loads`
+    #: and an Evidently workspace read it; `evidently_adapter.stamped` names its window.
+    evidently_snapshot: str = ""
 
 
 @dataclass(slots=True)
@@ -100,8 +85,8 @@ class DriftResult:
 
     @property
     def report_id(self) -> str:
-        """Deterministic per window, so a re-run replaces the earlier files."""
-        return f"{_compact(self.window_start)}_{_compact(self.window_end)}"
+        """Unique per model and window, so a re-run replaces the earlier files (`core/keys`)."""
+        return report_id(self.model, self.window_start, self.window_end)
 
     @property
     def drifted(self) -> list[str]:
@@ -109,10 +94,12 @@ class DriftResult:
         return [f.feature for f in self.features if f.drifted]
 
     def rows(self, computed_at: datetime) -> list[dict[str, Any]]:
-        """One `metrics/drift/` row per feature (NaN-free: a missing score is null)."""
+        """One `drift_metrics` row per feature (NaN-free: a missing score is null).
+
+        `model` and `dt` are not in the rows: the table has them from the path.
+        """
         return [
             {
-                "model": self.model,
                 "window_start": self.window_start,
                 "window_end": self.window_end,
                 "feature": f.feature,
@@ -130,7 +117,3 @@ class DriftResult:
             }
             for f in self.features
         ]
-
-
-def _compact(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M")

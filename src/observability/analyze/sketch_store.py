@@ -1,11 +1,14 @@
 """Where sketches live: keys, bins, the compaction hook, rebuilds and daily roll-ups.
 
-`analyze/sketches.py` counts and merges; this module reads and writes them:
+`analyze/sketches.py` counts and merges; this module reads and writes them (keys from
+`core/keys.py`):
 ```
 sketches/model=<model>/_bins.json                             BinSpec + reference histogram
 sketches/model=<model>/dt=<YYYY-MM-DD>/hour=<HH>/sketch.json  one hour's Sketch
 sketches/model=<model>/dt=<YYYY-MM-DD>/_day.json              merge of that day's hours
 ```
+The drift job saves a model's bins (`bins_for_model`) on its first run; from then on the
+compaction hook sketches each compacted hour. `rebuild_sketches` backfills older hours.
 A roll-up exists so a 90-day timeline reads 90 objects, not 2,160. It names the hours it
 merged and the bins' digest; a reader trusts it only when both match what is stored now,
 and otherwise merges the hours (a roll-up is a cache, never the only copy).
@@ -14,8 +17,8 @@ and otherwise merges the hours (a roll-up is a cache, never the only copy).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any, Final
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -23,32 +26,35 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from observability.analyze.config import ModelConfig
+from observability.analyze.methods import FeatureType
 from observability.analyze.sketches import (
-    BINS_NAME,
-    PREFIX,
-    SKETCH_NAME,
     SKETCH_VERSION,
     BinsMismatchError,
     BinSpec,
     Sketch,
 )
+from observability.core import keys
 from observability.core.partitioning import Partition, parse_prefix
 from observability.core.schema import Kind
 from observability.store.base import ObjectStore
 from observability.store.compaction import OUTPUT_NAME, read_manifest
 from observability.store.files import decode_lines
 
-DAY_NAME: Final = "_day.json"
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
 
 def bins_key(model: str) -> str:
     """Where a model's BinSpec is stored."""
-    return f"{PREFIX}model={model}/{BINS_NAME}"
+    return keys.sketch_bins_key(model)
 
 
 def sketch_key(partition: Partition) -> str:
     """Where a prediction hour's sketch is stored."""
-    return f"{PREFIX}model={partition.key}/dt={partition.dt}/hour={partition.hour}/{SKETCH_NAME}"
+    if partition.hour is None:
+        raise ValueError(f"sketches are per hour; {partition.prefix} is a day")
+    return keys.sketch_hour_key(partition.key, partition.dt, partition.hour)
 
 
 def save_bins(store: ObjectStore, spec: BinSpec) -> None:
@@ -57,11 +63,27 @@ def save_bins(store: ObjectStore, spec: BinSpec) -> None:
 
 
 def load_bins(store: ObjectStore, model: str) -> BinSpec | None:
-    """A model's stored bins, or None when it has none."""
+    """A model's stored bins, or None when it has none; ValueError names a damaged file."""
+    key = bins_key(model)
     try:
-        return BinSpec.from_json(store.get(bins_key(model)))
+        data = store.get(key)
     except KeyError:
         return None
+    try:
+        return BinSpec.from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{key} is not readable bins ({type(exc).__name__}: {exc})") from None
+
+
+def bins_for_model(model: ModelConfig, reference: pd.DataFrame) -> BinSpec:
+    """Bins of `model`'s configured features that its reference has, by their configured type."""
+    present = [name for name in model.features if name in reference.columns]
+    return BinSpec.from_reference(
+        model.name,
+        reference,
+        categorical=[n for n in present if model.features[n] is FeatureType.CATEGORICAL],
+        numeric=[n for n in present if model.features[n] is FeatureType.NUMERIC],
+    )
 
 
 class SketchWriter:
@@ -126,15 +148,21 @@ def prediction_hours(
 ) -> list[Partition]:
     """A model's prediction hours in [start, end) with source or compacted data."""
     found: set[Partition] = set()
-    head = f"{Kind.PREDICTION.plural}/model={model}/"
-    for key in (*store.list(head), *store.list(f"compacted/{head}")):
-        try:
-            partition = parse_prefix(key.rpartition("/")[0] + "/")
-        except ValueError:
-            continue
-        hour = datetime.fromisoformat(f"{partition.dt}T{partition.hour}:00+00:00")
-        if partition.key == model and start <= hour < end:
-            found.add(partition)
+    root = keys.hive_prefix(keys.kind_prefix(Kind.PREDICTION), ("model", model))
+    day = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < end:  # one listing per day of the range, not the model's whole history
+        head = keys.hive_prefix(root, ("dt", keys.day(day)))
+        for key in (*store.list(head), *store.list(keys.compacted_prefix(head))):
+            try:
+                partition = parse_prefix(key.rpartition("/")[0] + "/")
+            except ValueError:
+                continue
+            if partition.hour is None:
+                continue
+            hour = datetime.fromisoformat(f"{partition.dt}T{partition.hour}:00+00:00")
+            if partition.key == model and start <= hour < end:
+                found.add(partition)
+        day += timedelta(days=1)
     return sorted(found)
 
 
@@ -153,24 +181,18 @@ def rebuild_sketches(
     return written
 
 
-def day_prefix(model: str, day: str) -> str:
-    """The folder of one model-day's hour sketches and roll-up."""
-    return f"{PREFIX}model={model}/dt={day}/"
-
-
 def day_key(model: str, day: str) -> str:
     """Where a model-day's roll-up is stored."""
-    return f"{day_prefix(model, day)}{DAY_NAME}"
+    return keys.sketch_day_key(model, day)
 
 
 def stored_hours(store: ObjectStore, model: str, day: str) -> list[str]:
     """The hours (`HH`) of a model-day that have a stored sketch."""
-    prefix = day_prefix(model, day)
     found = []
-    for key in store.list(prefix):
-        name = key[len(prefix) :]
-        if name.startswith("hour=") and name.endswith(f"/{SKETCH_NAME}"):
-            found.append(name[len("hour=") : -len(SKETCH_NAME) - 1])
+    for key in store.list(keys.sketch_day_prefix(model, day)):
+        hour = keys.sketch_hour_of(key, model, day)
+        if hour is not None:
+            found.append(hour)
     return sorted(found)
 
 
@@ -190,8 +212,8 @@ def _hour_sketches(store: ObjectStore, spec: BinSpec, day: str, hours: list[str]
         sketch = Sketch.from_json(store.get(key))
         if sketch.bins != spec.digest or sketch.model != spec.model:
             raise BinsMismatchError(
-                f"sketch of model={sketch.model} at {day}T{hour}:00Z was built with bins "
-                f"{sketch.bins}, the current bins of model={spec.model} are {spec.digest}: "
+                f"sketch of model {sketch.model} at {day}T{hour}:00Z was built with bins "
+                f"{sketch.bins}, the current bins of model {spec.model} are {spec.digest}: "
                 "rebuild the range with rebuild_sketches"
             )
         merged = merged.merge(sketch)
@@ -281,10 +303,10 @@ def read_day(store: ObjectStore, spec: BinSpec, day: str) -> tuple[Sketch, list[
 
 
 __all__ = [
-    "DAY_NAME",
     "BinsMismatchError",
     "SketchWriter",
     "add_hour",
+    "bins_for_model",
     "bins_key",
     "day_key",
     "load_bins",

@@ -6,7 +6,7 @@ feature, just the counts a distance needs, on bins fixed by the model's referenc
 Counts add: merging is associative and commutative, and the sketch of two hours is the
 merge of their sketches.
 
-Storage (a prefix of its own; the same keys on S3 and on local disk):
+Storage (a prefix of its own, keys from `core/keys.py`; the same on S3 and local disk):
 ```
 sketches/model=<model>/_bins.json                             BinSpec + reference histogram
 sketches/model=<model>/dt=<YYYY-MM-DD>/hour=<HH>/sketch.json  one hour's Sketch
@@ -49,9 +49,6 @@ import pyarrow.compute as pc
 from observability.core.errors import ObservabilityError
 
 SKETCH_VERSION: Final = 1
-PREFIX: Final = "sketches/"
-BINS_NAME: Final = "_bins.json"
-SKETCH_NAME: Final = "sketch.json"
 #: Quantile bins per numeric feature; 10-20 is the usual range for PSI.
 DEFAULT_BINS: Final = 20
 #: Leading slots of a numeric count vector before the bins.
@@ -118,8 +115,8 @@ class Sketch:
         """The sketch of both sets of rows; refuses sketches of other bins or models."""
         if (other.model, other.bins) != (self.model, self.bins):
             raise BinsMismatchError(
-                f"cannot merge sketches of model={other.model} bins={other.bins} into "
-                f"model={self.model} bins={self.bins}; rebuild them with the current bins"
+                f"cannot merge sketches of model {other.model} (bins {other.bins}) into "
+                f"model {self.model} (bins {self.bins}); rebuild them with the current bins"
             )
         numeric = {
             name: tuple(a + b for a, b in zip(counts, other.numeric[name], strict=True))

@@ -17,7 +17,6 @@ Default choice (Evidently `_get_default_stattest`), on the cleaned columns (NaN 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 import numpy as np
@@ -26,41 +25,17 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
 
+from observability.analyze.methods import (
+    DEFAULT_THRESHOLDS,
+    P_VALUE_METHODS,
+    FeatureType,
+    Method,
+)
 from observability.analyze.timeline import fill_zero_shares
 
 FloatArray = npt.NDArray[np.float64]
 
 
-class FeatureType(StrEnum):
-    """How a feature is compared: as a number or as a category."""
-
-    NUMERIC = "numeric"
-    CATEGORICAL = "categorical"
-
-
-class Method(StrEnum):
-    """Drift methods we compute ourselves, named as Evidently names them."""
-
-    PSI = "psi"
-    JENSENSHANNON = "jensenshannon"
-    KS = "ks"
-    CHISQUARE = "chisquare"
-    Z = "z"
-    WASSERSTEIN = "wasserstein"
-
-
-#: Evidently's default threshold per method (distances: drift when score >= threshold;
-#: p-values: drift when p < threshold, `<=` for ks).
-DEFAULT_THRESHOLDS: Final[dict[Method, float]] = {
-    Method.PSI: 0.1,
-    Method.JENSENSHANNON: 0.1,
-    Method.WASSERSTEIN: 0.1,
-    Method.KS: 0.05,
-    Method.CHISQUARE: 0.05,
-    Method.Z: 0.05,
-}
-P_VALUE_METHODS: Final = frozenset({Method.KS, Method.CHISQUARE, Method.Z})
-NUMERIC_ONLY: Final = frozenset({Method.KS, Method.WASSERSTEIN})
 #: Evidently's size boundary between the small-sample tests and the distances.
 SMALL_REFERENCE_ROWS: Final = 1000
 #: Histograms on combined Sturges bins only above this many distinct reference values.

@@ -144,8 +144,8 @@ def load_hourly(
     for hour, sketch in loaded.items():
         if sketch.bins != spec.digest or sketch.model != spec.model:
             raise BinsMismatchError(
-                f"sketch of model={sketch.model} at {hour:%Y-%m-%dT%H}:00Z was built with bins "
-                f"{sketch.bins}, the current bins of model={spec.model} are {spec.digest}: "
+                f"sketch of model {sketch.model} at {hour:%Y-%m-%dT%H}:00Z was built with bins "
+                f"{sketch.bins}, the current bins of model {spec.model} are {spec.digest}: "
                 "rebuild the range with rebuild_sketches"
             )
     return loaded

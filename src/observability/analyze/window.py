@@ -19,8 +19,9 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
 from observability.analyze import evidently_adapter
 from observability.analyze.config import ModelConfig
+from observability.analyze.methods import FeatureType
 from observability.analyze.results import DriftResult, EvidentlyReport, FeatureDrift, Status
-from observability.analyze.stats import FeatureType, clean, compute
+from observability.analyze.stats import clean, compute
 
 #: Seed of the report sample: the same window always shows the same sample.
 SAMPLE_SEED: Final = 20261123
@@ -40,9 +41,15 @@ def analyze_frames(
     extra_features: Iterable[str] = (),
     with_report: bool = True,
     progress: Progress | None = None,
+    on_verdicts: Callable[[DriftResult], None] | None = None,
 ) -> DriftResult:
-    """Compare `current` to `reference` for `model`'s features; Evidently only if `with_report`."""
+    """Compare `current` to `reference` for `model`'s features; Evidently only if `with_report`.
+
+    `on_verdicts` gets the result once every feature has its verdict, before Evidently's
+    reports are awaited: the job stores verdicts first, so alerting need not wait for them.
+    """
     step = progress or (lambda _message: None)
+    verdicts = on_verdicts or (lambda _result: None)
     n_current, n_reference = len(current), len(reference)
     result = DriftResult(
         model.name, window_start, window_end, Status.OK, [], n_current, n_reference
@@ -56,6 +63,7 @@ def analyze_frames(
             FeatureDrift(name, kind.value, status, n_reference, n_current, detail=detail)
             for name, kind in model.features.items()
         ]
+        verdicts(result)
         return result
     # Evidently's report (GIL-bound Python) runs in a thread while the all-row statistics
     # (numpy sorts, which release the GIL) run here: on two cores the two overlap.
@@ -69,6 +77,7 @@ def analyze_frames(
             result.features.append(
                 FeatureDrift(name, "unknown", Status.NEW_FEATURE, 0, seen, detail="not configured")
             )
+        verdicts(result)
         if pending is not None:
             step("Evidently drift report (sample)")
             try:

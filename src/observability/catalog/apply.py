@@ -17,8 +17,12 @@ from botocore.exceptions import ClientError
 
 from observability.catalog.partitions import PartitionRegistrar, RegistrationResult
 from observability.catalog.render import definitions
+from observability.core import keys
+from observability.core.derived import ALL_DERIVED
 from observability.core.errors import ObservabilityError
+from observability.core.fields import Kind
 from observability.store.base import ObjectStore
+from observability.store.factory import s3_location
 
 Action = Literal["created", "updated", "unchanged"]
 
@@ -38,10 +42,7 @@ class CatalogConfig:
     bytes_scanned_cutoff: int = DEFAULT_BYTES_SCANNED_CUTOFF
 
     def __post_init__(self) -> None:
-        if not self.store_url.startswith("s3://"):
-            raise ObservabilityError(
-                f"the Glue catalog describes an s3:// store; got {self.store_url!r}"
-            )
+        s3_location(self.store_url, "the Glue catalog")
         if self.bytes_scanned_cutoff < MIN_BYTES_SCANNED_CUTOFF:
             raise ObservabilityError(
                 f"bytes-scanned cutoff must be at least {MIN_BYTES_SCANNED_CUTOFF:,} (Athena's)"
@@ -50,7 +51,7 @@ class CatalogConfig:
     @property
     def results_location(self) -> str:
         """Athena's query result location: the setting, else `athena-results/` in the store."""
-        return self.output_location or f"{self.store_url.rstrip('/')}/athena-results/"
+        return self.output_location or f"{self.store_url.rstrip('/')}/{keys.ATHENA_RESULTS}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +146,13 @@ class CatalogApplier:
 
 def register_existing(registrar: PartitionRegistrar, store: ObjectStore) -> RegistrationResult:
     """Register the partitions of everything already in the store (one-off backfill)."""
-    prefixes = ("logs/", "predictions/", "labels/", "compacted/", "metrics/drift/")
-    keys = [key for prefix in prefixes for key in store.list(prefix)]
-    return registrar.register_keys(keys)
+    prefixes = (
+        *(keys.kind_prefix(kind) for kind in Kind),
+        keys.COMPACTED,
+        *(table.prefix for table in ALL_DERIVED),
+    )
+    found = [key for prefix in prefixes for key in store.list(prefix)]
+    return registrar.register_keys(found)
 
 
 def _with_location(table: dict[str, Any], store_url: str) -> dict[str, Any]:

@@ -30,18 +30,21 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import unquote_plus, urlparse
 
 from observability.catalog.tables import (
-    DRIFT_METRICS,
     TableSpec,
     compacted_table,
+    derived_table,
     ndjson_table,
     storage_descriptor,
 )
+from observability.core import keys
+from observability.core.derived import ALL_DERIVED, DerivedTable
 from observability.core.errors import ObservabilityError
 from observability.core.fields import Kind
 from observability.core.partitioning import PARTITION_COLUMNS, parse_prefix
+from observability.core.s3_events import created_objects
+from observability.store.factory import s3_location, s3_uri
 
 #: Glue's limit on partitions per BatchCreatePartition call.
 BATCH_LIMIT: Final = 100
@@ -49,11 +52,17 @@ ALREADY_EXISTS: Final = "AlreadyExistsException"
 
 _DT_RE: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 _HOUR_RE: Final = re.compile(r"[01]\d|2[0-3]")
-_DRIFT_RE: Final = re.compile(r"metrics/drift/model=([^/]+)/dt=([^/]+)/[^/]+")
 _TABLES: Final[Mapping[tuple[bool, Kind], TableSpec]] = {
     **{(False, kind): ndjson_table(kind) for kind in Kind},
     **{(True, kind): compacted_table(kind) for kind in Kind},
 }
+_DERIVED: Final[Mapping[str, TableSpec]] = {t.name: derived_table(t) for t in ALL_DERIVED}
+#: Prefixes whose new objects may make a partition (the template's S3 event rule).
+REGISTERED_PREFIXES: Final = (
+    *(keys.kind_prefix(kind) for kind in Kind),
+    keys.COMPACTED,
+    *(table.prefix for table in ALL_DERIVED),
+)
 
 
 class RegistrationError(ObservabilityError):
@@ -91,23 +100,31 @@ def partition_of_key(key: str) -> PartitionRef | None:
     directory, _, name = key.rpartition("/")
     if not name or name.startswith((".", "_")):
         return None
-    drift = _DRIFT_RE.fullmatch(key)
-    if drift:
-        model, dt = drift.groups()
-        return PartitionRef(DRIFT_METRICS, (model, dt), directory + "/") if _valid(dt) else None
+    for table in ALL_DERIVED:
+        if key.startswith(table.prefix):
+            return _derived_partition(table, key, directory)
     return _data_partition(directory)
+
+
+def _derived_partition(table: DerivedTable, key: str, directory: str) -> PartitionRef | None:
+    """The partition of a derived table's file (`<prefix><col>=<v>/.../dt=<day>/<file>`)."""
+    values = keys.hive_values(key, table.prefix, table.partition_names)
+    if values is None or not _valid(values[table.partition_names.index("dt")]):
+        return None
+    return PartitionRef(_DERIVED[table.name], values, directory + "/")
 
 
 def _data_partition(directory: str) -> PartitionRef | None:
     """The partition of a record-data directory, if it is exactly one."""
-    if not directory.startswith(("logs/", "predictions/", "labels/", "compacted/")):
+    data_roots = (*(keys.kind_prefix(kind) for kind in Kind), keys.COMPACTED)
+    if not directory.startswith(data_roots):
         return None
     try:
         partition = parse_prefix(directory + "/")
     except ValueError:
         return None
-    compacted = directory.startswith("compacted/")
-    expected = f"compacted/{partition.prefix}" if compacted else partition.prefix
+    compacted, _rest = keys.strip_compacted(directory)
+    expected = keys.compacted_prefix(partition.prefix) if compacted else partition.prefix
     if expected != directory + "/" or not _valid(partition.dt, partition.hour):
         return None
     values = (partition.key, partition.dt) + (() if partition.hour is None else (partition.hour,))
@@ -124,27 +141,23 @@ class PartitionRegistrar:
     """Registers the partitions of new objects in one store's Glue tables."""
 
     def __init__(self, glue: Any, database: str, store_url: str) -> None:
-        parsed = urlparse(store_url)
-        if parsed.scheme != "s3" or not parsed.netloc:
-            raise ObservabilityError(f"partitions need an s3:// store, not {store_url!r}")
+        location = s3_location(store_url, "the partition registrar")
         self._glue = glue
         self._database = database
         self._store_url = store_url.rstrip("/")
-        self.bucket = parsed.netloc
-        self.prefix = parsed.path.strip("/") + "/" if parsed.path.strip("/") else ""
+        self.bucket = location.bucket
+        self.prefix = location.prefix
 
     def handle_event(self, event: Mapping[str, Any]) -> RegistrationResult:
-        """Register what an S3 event notification's records created."""
+        """Register what an S3 notification's records, or one EventBridge `Object Created`
+        event, created (keys are URL-decoded in both, as Powertools does)."""
         keys: list[str] = []
         outside: list[str] = []
-        for record in event.get("Records", []):
-            s3 = record.get("s3", {})
-            bucket = s3.get("bucket", {}).get("name")
-            key = unquote_plus(s3.get("object", {}).get("key", ""))
+        for bucket, key in created_objects(event):
             if bucket == self.bucket and key.startswith(self.prefix):
                 keys.append(key[len(self.prefix) :])
             else:
-                outside.append(f"s3://{bucket}/{key}")
+                outside.append(s3_uri(str(bucket), key))
         result = self.register_keys(keys)
         result.ignored += outside
         return result

@@ -4,12 +4,15 @@ Per record kind there are two tables over the same layout, because Athena cannot
 SerDes in one table: `<plural>_ndjson` over the gzip NDJSON the pipeline writes
 (`logs/service=…/dt=…/hour=…/`) and `<plural>_compacted` over the Parquet files of
 `compacted/`. The views of `views.py` put them together as `logs`, `predictions`, `labels`.
-`drift_metrics` is one Parquet table under `metrics/drift/`.
+Derived tables (`drift_metrics`, `job_runs`) are Parquet tables declared in `core/derived.py`.
 
 Columns are the kind's `FIELDS` minus its partition key column (which lives in the path
-only), then `ingested_at`, exactly as `store/compaction.py` writes Parquet. Fields whose
-JSON type varies (`attributes`, `features`, `exception`, `prediction`, `label`) are `string`
-columns holding JSON text; read them with `json_extract_scalar(attributes, '$.user_id')`.
+only), then `ingested_at`, exactly as `store/compaction.py` writes Parquet; the compacted
+table adds the kind's hot attributes (`core.fields.HOT_ATTRIBUTES`, `latency_ms` of logs),
+typed columns that the NDJSON side has only inside `attributes` (the views compute them).
+Fields whose JSON type varies (`attributes`, `features`, `exception`, `prediction`,
+`label`) are `string` columns holding JSON text; read them with
+`json_extract_scalar(attributes, '$.user_id')`.
 
 NDJSON tables use the OpenX JSON SerDe: for a `string` column it renders a nested object or
 array back to JSON text (Trino's implementation, which Athena engine 3 runs, documents
@@ -30,7 +33,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from observability.core.fields import FIELDS, INGESTED_AT, JSON_TEXT_TYPES, FieldType, Kind
+from observability.core import derived, keys
+from observability.core.derived import DerivedTable
+from observability.core.fields import (
+    FIELDS,
+    HOT_ATTRIBUTES,
+    INGESTED_AT,
+    JSON_TEXT_TYPES,
+    FieldType,
+    Kind,
+)
 from observability.core.partitioning import KEY_COLUMN, PARTITION_COLUMNS
 
 #: Stands for the store URL (`s3://bucket/prefix`) in committed definitions.
@@ -137,38 +149,30 @@ def data_columns(kind: Kind) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def hot_columns(kind: Kind) -> tuple[Column, ...]:
+    """A kind's hot attributes as columns: in compacted Parquet, after `ingested_at`."""
+    return tuple(Column(h.name, GLUE_TYPES[h.type], h.doc) for h in HOT_ATTRIBUTES[kind])
+
+
 def partition_keys(kind: Kind) -> tuple[Column, ...]:
     """The kind's partition columns, in path order; all strings, as they appear in keys."""
     return tuple(Column(name, "string", _PARTITION_DOCS[name]) for name in PARTITION_COLUMNS[kind])
 
 
-#: Written by the drift job: one row per model, window, feature and method.
-DRIFT_METRICS: Final = TableSpec(
-    name="drift_metrics",
-    format="parquet",
-    prefix="metrics/drift/",
-    columns=(
-        Column("window_start", "timestamp", "Start of the current window (UTC)."),
-        Column("window_end", "timestamp", "End of the current window (UTC)."),
-        Column("feature", "string", "Feature name."),
-        Column("feature_type", "string", "numeric or categorical."),
-        Column("method", "string", "Drift test or distance used."),
-        Column("score", "double", "The method's statistic or p-value."),
-        Column("threshold", "double", "The threshold the score is compared with."),
-        Column("drifted", "boolean", "Whether the feature drifted in this window."),
-        Column("n_reference", "bigint", "Rows in the reference window."),
-        Column("n_current", "bigint", "Rows in the current window."),
-        Column("status", "string", "ok, no_data, insufficient_data, empty_column, ..."),
-        Column("detail", "string", "What was odd about the feature's values, if anything."),
-        Column("report_id", "string", "The Evidently report of this window (reports/)."),
-        Column("computed_at", "timestamp", "When the job computed the row (UTC)."),
-    ),
-    partition_keys=(
-        Column("model", "string", _PARTITION_DOCS["model"]),
-        Column("dt", "string", _PARTITION_DOCS["dt"]),
-    ),
-    description="Per-feature drift results, for timelines.",
-)
+def derived_table(table: DerivedTable) -> TableSpec:
+    """The Parquet table of a derived table, with the columns `core/derived.py` declares."""
+    return TableSpec(
+        name=table.name,
+        format="parquet",
+        prefix=table.prefix,
+        columns=tuple(Column(c.name, c.glue_type, c.doc) for c in table.columns),
+        partition_keys=tuple(Column(c.name, c.glue_type, c.doc) for c in table.partition_columns),
+        description=table.description,
+    )
+
+
+#: Written by the drift job: one row per model, window and feature.
+DRIFT_METRICS: Final = derived_table(derived.DRIFT_METRICS)
 
 
 def ndjson_table(kind: Kind) -> TableSpec:
@@ -176,7 +180,7 @@ def ndjson_table(kind: Kind) -> TableSpec:
     return TableSpec(
         name=f"{kind.plural}_ndjson",
         format="ndjson",
-        prefix=f"{kind.plural}/",
+        prefix=keys.kind_prefix(kind),
         columns=data_columns(kind),
         partition_keys=partition_keys(kind),
         description=f"{kind.value} records as delivered (gzip NDJSON); query the view instead.",
@@ -189,8 +193,8 @@ def compacted_table(kind: Kind) -> TableSpec:
     return TableSpec(
         name=f"{kind.plural}_compacted",
         format="parquet",
-        prefix=f"compacted/{kind.plural}/",
-        columns=data_columns(kind),
+        prefix=keys.compacted_prefix(keys.kind_prefix(kind)),
+        columns=(*data_columns(kind), *hot_columns(kind)),
         partition_keys=partition_keys(kind),
         description=f"{kind.value} records compacted to Parquet; query the view instead.",
         kind=kind,
@@ -202,7 +206,7 @@ def table_specs() -> tuple[TableSpec, ...]:
     specs: list[TableSpec] = []
     for kind in Kind:
         specs += [ndjson_table(kind), compacted_table(kind)]
-    specs.append(DRIFT_METRICS)
+    specs += [derived_table(table) for table in derived.ALL_DERIVED]
     return tuple(specs)
 
 

@@ -9,6 +9,10 @@ not visible through the view until compaction runs again (the compactor notices 
 source and rewrites the hour); schedule the Glue job accordingly. Filters on partition
 columns push down into both branches, so partition pruning still works through the view.
 
+Hot attributes (`latency_ms` of logs) are typed columns of the compacted table; the NDJSON
+branch computes each from `attributes` by the rule `core.fields.HotAttribute` states (a
+JSON number, else null), so a query reads one column name from either side.
+
 JSON-text columns agree between the branches: objects are JSON text in both; scalar
 `label` / `prediction` values are re-encoded from the NDJSON side as JSON (a string label
 `cat` as `"cat"`, a number as a number), so `json_extract_scalar(label, '$')` reads a scalar
@@ -33,10 +37,18 @@ from observability.catalog.tables import (
     TableSpec,
     compacted_table,
     data_columns,
+    hot_columns,
     ndjson_table,
     partition_keys,
 )
-from observability.core.fields import FIELDS, FieldType, Kind
+from observability.core.fields import (
+    FIELDS,
+    HOT_ATTRIBUTES,
+    HOT_SOURCE,
+    FieldType,
+    HotAttribute,
+    Kind,
+)
 
 ATHENA_CATALOG: Final = "awsdatacatalog"
 
@@ -67,8 +79,8 @@ class ViewSpec:
 
     @property
     def columns(self) -> tuple[Column, ...]:
-        """Data columns then partition columns, as `SELECT *` returns them."""
-        return (*data_columns(self.kind), *partition_keys(self.kind))
+        """Data columns, hot attributes, then partition columns, as `SELECT *` returns them."""
+        return (*data_columns(self.kind), *hot_columns(self.kind), *partition_keys(self.kind))
 
     @property
     def description(self) -> str:
@@ -84,12 +96,11 @@ def view_specs() -> tuple[ViewSpec, ...]:
 def view_sql(view: ViewSpec) -> str:
     """The view's SELECT in Athena's (Trino's) dialect."""
     reencoded = {f.name for f in FIELDS[view.kind] if f.type in _REENCODED}
+    hot = {h.name: h for h in HOT_ATTRIBUTES[view.kind]}
     names = [c.name for c in view.columns]
     keys = [c.name for c in partition_keys(view.kind)]
     compacted = ",\n  ".join(f'"{n}"' for n in names)
-    ndjson = ",\n  ".join(
-        _reencode(f"j.{_q(n)}", n) if n in reencoded else f"j.{_q(n)}" for n in names
-    )
+    ndjson = ",\n  ".join(_ndjson_column(n, reencoded, hot) for n in names)
     matched = " AND ".join(f"p.{_q(k)} = j.{_q(k)}" for k in keys)
     # Identifiers come from our own specs and are quoted; nothing here is input.
     return (
@@ -144,6 +155,13 @@ def decode_view(table: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("not a Presto view")
     decoded: dict[str, Any] = json.loads(base64.b64decode(text[len(prefix) : -len(suffix)]))
     return decoded
+
+
+def _ndjson_column(name: str, reencoded: set[str], hot: Mapping[str, HotAttribute]) -> str:
+    """One column of the NDJSON branch: as stored, re-encoded, or a hot attribute's value."""
+    if name in hot:
+        return f"{hot[name].trino(f'j.{_q(HOT_SOURCE)}')} AS {_q(name)}"
+    return _reencode(f"j.{_q(name)}", name) if name in reencoded else f"j.{_q(name)}"
 
 
 def _reencode(expression: str, name: str) -> str:

@@ -21,7 +21,6 @@ from observability.catalog.partitions import PartitionRegistrar
 from observability.catalog.render import write
 from observability.catalog.tables import DEFAULT_DATABASE
 from observability.commands.common import cli_context, stdout_console
-from observability.core.aws import AwsClients
 
 
 @click.group()
@@ -60,13 +59,13 @@ def apply(
     backfill: bool,
 ) -> None:
     """Create or update the database, tables, views and workgroup; re-running is a no-op."""
-    root = cli_context(ctx)
-    settings = root.settings(
+    runtime = cli_context(ctx).runtime(
         glue_database=database,
         athena_workgroup=workgroup,
         athena_output_location=output_location,
         athena_bytes_scanned_cutoff=bytes_scanned_cutoff,
     )
+    settings, aws = runtime.settings, runtime.aws
     database = settings.glue_database
     config = CatalogConfig(
         settings.store_url,
@@ -75,7 +74,6 @@ def apply(
         settings.athena_output_location,
         settings.athena_bytes_scanned_cutoff,
     )
-    aws = AwsClients(settings)
     changes = CatalogApplier(aws.client("glue"), aws.client("athena"), config).apply()
     table = Table(title=f"catalog {database} for {settings.store_url}")
     for column in ("resource", "name", "action"):
@@ -86,7 +84,7 @@ def apply(
     console.print(table)
     if backfill:
         registrar = PartitionRegistrar(aws.client("glue"), database, settings.store_url)
-        result = register_existing(registrar, root.store(settings)).summary()
+        result = register_existing(registrar, runtime.store).summary()
         console.print(
             f"partitions: {result['created']} created, {result['existing']} already there, "
             f"{result['ignored']} other objects ignored"

@@ -1,4 +1,4 @@
-"""What every CLI command shares: the global flags, settings, the store, output helpers."""
+"""What every CLI command shares: the global flags, the runtime, output helpers."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ from typing import Any
 import click
 from rich.console import Console
 
-from observability.core.aws import AwsClients
 from observability.core.schema import Kind
 from observability.core.settings import PREFIX, Settings
-from observability.store.base import ObjectStore
-from observability.store.factory import open_store
+from observability.runtime import Runtime
 
 
-@dataclass(frozen=True)
+@dataclass
 class CliContext:
-    """The global flags; settings and the store are built from them on demand."""
+    """The global flags; the process's one `Runtime` is built from them on first use."""
 
     store_url: str | None
     config: Path | None
+    _runtime: Runtime | None = None
 
     def settings(self, **flags: Any) -> Settings:
         """Settings from the environment, the config file and the flags (flags win)."""
@@ -31,10 +30,17 @@ class CliContext:
             environ[f"{PREFIX}CONFIG"] = str(self.config)
         return Settings.from_env(environ, store_url=self.store_url, **flags)
 
-    def store(self, settings: Settings) -> ObjectStore:
-        """The configured store; AWS clients only for an s3:// URL."""
-        aws = AwsClients(settings) if settings.store_url.startswith("s3://") else None
-        return open_store(settings.store_url, aws)
+    def runtime(self, *, serving: bool = False, **flags: Any) -> Runtime:
+        """The one runtime of this command, from settings plus the command's own flags
+        (`serving`: a long-lived server)."""
+        if self._runtime is None:
+            self._runtime = Runtime(self.settings(**flags), serving=serving)
+        return self._runtime
+
+    def close(self) -> None:
+        """Release what the runtime opened (engines, connections)."""
+        if self._runtime is not None:
+            self._runtime.close()
 
 
 class _KindType(click.ParamType[Kind]):

@@ -7,20 +7,17 @@ import io
 import sys
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
 import click
 import orjson
 from rich.table import Table
 
 from observability.commands.common import cli_context, stdout_console
+from observability.commands.times import TIME
+from observability.core.times import HELP
 from observability.query.base import QueryResult
-from observability.query.factory import open_engine
 from observability.query.library import NAMED
-
-#: Ad-hoc limits: a forgotten WHERE should not fill the terminal or run for an hour.
-DEFAULT_MAX_ROWS: Final = 10_000
-DEFAULT_TIMEOUT_SECONDS: Final = 300.0
 
 
 @click.command("query")
@@ -29,13 +26,17 @@ DEFAULT_TIMEOUT_SECONDS: Final = 300.0
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A named query parameter.")
 @click.option("--service", help="Shorthand for --param service=….")
 @click.option("--model", help="Shorthand for --param model=….")
-@click.option("--since", help="Window length back from now or --end, e.g. 30m, 24h, 7d.")
-@click.option("--start", help="Window start (ISO 8601, UTC by default).")
-@click.option("--end", help="Window end, exclusive (default: now).")
+@click.option("--since", "--start", "since", type=TIME, help=f"Window start (default: 24h). {HELP}")
+@click.option("--until", "--end", "until", type=TIME, help="Window end, exclusive (default: now).")
 @click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table")
-@click.option("--max-rows", type=click.IntRange(min=1), default=DEFAULT_MAX_ROWS)
 @click.option(
-    "--timeout", "timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT_SECONDS
+    "--max-rows", type=click.IntRange(min=1), help="Rows at most (default: query_max_rows)."
+)
+@click.option(
+    "--timeout",
+    "timeout",
+    type=click.FloatRange(min=0.1),
+    help="Seconds before the query is killed (default: query_timeout_seconds).",
 )
 @click.pass_context
 def query(  # noqa: PLR0917 - click passes each option as an argument
@@ -45,12 +46,11 @@ def query(  # noqa: PLR0917 - click passes each option as an argument
     params: tuple[str, ...],
     service: str | None,
     model: str | None,
-    since: str | None,
-    start: str | None,
-    end: str | None,
+    since: datetime | None,
+    until: datetime | None,
     output: str,
-    max_rows: int,
-    timeout: float,
+    max_rows: int | None,
+    timeout: float | None,
 ) -> None:
     """Run SQL (Athena/Trino dialect) or a named query over logs, predictions and labels.
 
@@ -63,21 +63,20 @@ def query(  # noqa: PLR0917 - click passes each option as an argument
     for name, value in (("service", service), ("model", model)):
         if value is not None:
             values[name] = value
-    window = {"since": since, "start": start, "end": end}
-    cli = cli_context(ctx)
-    settings = cli.settings()
-    engine = open_engine(settings, cli.store(settings))
+    window = {"since": since, "until": until}
+    # User SQL: a capped query process per query (see query/isolated.py).
+    engine = cli_context(ctx).runtime().user_query_engine()
     try:
         if named is not None:
             values.update({k: v for k, v in window.items() if v is not None})
             result = NAMED[named].run(engine, values, timeout_seconds=timeout, max_rows=max_rows)
         else:
             if any(v is not None for v in window.values()):
-                raise click.UsageError("--since/--start/--end apply to --named queries")
+                raise click.UsageError("--since/--until apply to --named queries")
             assert sql is not None
             result = engine.execute(sql, values, timeout_seconds=timeout, max_rows=max_rows)
     finally:
-        engine.close()
+        cli_context(ctx).close()
     print_result(result, output)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any, Final
 
 import click
@@ -17,12 +18,26 @@ import orjson
 from rich.table import Table
 
 from observability.commands.common import cli_context, stdout_console
-from observability.search.backend import open_search
+from observability.commands.times import TIME
+from observability.core.fields import Kind
+from observability.core.times import DURATION_HELP, HELP
 from observability.search.request import DEFAULT_SIZE, MAX_SIZE, SearchRequest, SearchResult
 
 QUERY_COMMAND: Final = "query"
-#: Columns of the table and CSV outputs (JSON carries every field of each hit).
-COLUMNS: Final = ("timestamp", "level", "service", "env", "event", "trace_id", "record_id")
+#: Columns of the table and CSV outputs per kind (JSON carries every field of each hit);
+#: the table leaves out the last one.
+COLUMNS: Final = {
+    Kind.LOG: ("timestamp", "level", "service", "env", "event", "trace_id", "record_id"),
+    Kind.PREDICTION: (
+        "timestamp",
+        "model",
+        "model_version",
+        "prediction_id",
+        "features",
+        "prediction",
+        "record_id",
+    ),
+}
 
 
 class SearchGroup(click.Group):
@@ -37,8 +52,15 @@ class SearchGroup(click.Group):
 
 @click.command(QUERY_COMMAND)
 @click.argument("query", required=False, default="")
-@click.option("--since", help="Start: RFC 3339, or a duration back from now (15m, 1h, 7d).")
-@click.option("--until", help="End, exclusive: RFC 3339 or a duration back from now.")
+@click.option(
+    "--kind",
+    type=click.Choice(["log", "prediction"]),
+    default="log",
+    show_default=True,
+    help="Search logs, or predictions (by field: model:…, features.<name>:…).",
+)
+@click.option("--since", type=TIME, help=f"Start of the half-open range [since, until). {HELP}")
+@click.option("--until", type=TIME, help="End of the range, exclusive (default: none).")
 @click.option("--service", "services", multiple=True, help="Only these services (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Only these levels (repeatable).")
 @click.option("--env", "envs", multiple=True, help="Only these environments (repeatable).")
@@ -47,15 +69,18 @@ class SearchGroup(click.Group):
 @click.option("--sort", type=click.Choice(["desc", "asc"]), default="desc", show_default=True)
 @click.option("--size", type=click.IntRange(1, MAX_SIZE), default=DEFAULT_SIZE, show_default=True)
 @click.option("--search-after", help="The next_cursor of a previous page.")
-@click.option("--interval", help="Also count per level and service in buckets of this width.")
+@click.option(
+    "--interval", help=f"Also count per level and service in buckets this wide. {DURATION_HELP}"
+)
 @click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--url", "opensearch_url", help="OpenSearch URL (default: settings; none: embedded).")
 @click.pass_context
 def search_query(  # noqa: PLR0917 - click passes each option as an argument
     ctx: click.Context,
     query: str,
-    since: str | None,
-    until: str | None,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
     services: tuple[str, ...],
     levels: tuple[str, ...],
     envs: tuple[str, ...],
@@ -72,9 +97,12 @@ def search_query(  # noqa: PLR0917 - click passes each option as an argument
 
     Fields: event (the default), service, level, env, logger, trace_id, span_id,
     request_id, host, version, record_id, exception.type, attributes.<key>.
+    With --kind prediction: model, model_version, prediction_id, service, env,
+    trace_id, record_id, features.<name> and attributes.<key> (no free text).
     """
     request = SearchRequest.build(
         query,
+        kind=kind,
         services=services,
         levels=levels,
         envs=envs,
@@ -88,30 +116,30 @@ def search_query(  # noqa: PLR0917 - click passes each option as an argument
         interval=interval,
     )
     cli = cli_context(ctx)
-    settings = cli.settings(opensearch_url=opensearch_url)
-    backend = open_search(settings, cli.store(settings))
+    backend = cli.runtime(opensearch_url=opensearch_url).search_backend()
     try:
         result = backend.search(request)
     finally:
-        backend.close()
-    print_hits(result, output)
+        cli.close()
+    print_hits(result, output, request.kind)
 
 
-def print_hits(result: SearchResult, output: str) -> None:
+def print_hits(result: SearchResult, output: str, kind: Kind = Kind.LOG) -> None:
     """Print hits as a table (with the next-page cursor), JSON or CSV."""
+    columns = COLUMNS[kind]
     if output == "json":
         click.echo(orjson.dumps(result.to_dict()).decode())
         return
     if output == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([_cell(hit.get(c)) for c in COLUMNS] for hit in result.hits)
+        writer.writerow(columns)
+        writer.writerows([_cell(hit.get(c)) for c in columns] for hit in result.hits)
         click.echo(buffer.getvalue(), nl=False)
         return
-    table = Table(*COLUMNS[:-1], show_lines=False)
+    table = Table(*columns[:-1], show_lines=False)
     for hit in result.hits:
-        table.add_row(*(_cell(hit.get(c)) for c in COLUMNS[:-1]))
+        table.add_row(*(_cell(hit.get(c)) for c in columns[:-1]))
     console = stdout_console()
     console.print(table)
     console.print(
@@ -130,4 +158,8 @@ def print_hits(result: SearchResult, output: str) -> None:
 
 
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):  # features, a class -> probability map
+        return orjson.dumps(value).decode()
+    return str(value)

@@ -29,16 +29,27 @@ class AwsClients:
 
     def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
         self._settings = settings
-        self._session = session or boto3.Session(region_name=settings.aws_region)
+        self._session = session
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    @property
+    def session(self) -> boto3.Session:
+        """The process's one boto3 session, made on first use (a local run may need none)."""
+        with self._lock:
+            return self._session_locked()
+
+    def _session_locked(self) -> boto3.Session:
+        if self._session is None:
+            self._session = boto3.Session(region_name=self._settings.aws_region)
+        return self._session
 
     def client(self, service: str) -> Any:
         """The shared client for `service`, pointed at the configured endpoint if any."""
         with self._lock:
             existing = self._clients.get(service)
             if existing is None:
-                existing = self._session.client(
+                existing = self._session_locked().client(
                     service,  # type: ignore[call-overload]
                     endpoint_url=self._settings.aws_endpoint_url,
                     config=BOTOCORE_CONFIG,

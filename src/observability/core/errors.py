@@ -17,6 +17,7 @@ class Reason(StrEnum):
     NON_FINITE_NUMBER = "non_finite_number"
     NOT_AN_OBJECT = "not_an_object"
     TOO_LARGE = "too_large"
+    TOO_DEEP = "too_deep"
     MISSING_FIELD = "missing_field"
     WRONG_TYPE = "wrong_type"
     INVALID_VALUE = "invalid_value"
@@ -27,6 +28,8 @@ class Reason(StrEnum):
     BAD_ENCODING = "bad_encoding"
     RESPONSE_LIMIT = "response_limit"
     DELIVERY_FAILED = "delivery_failed"
+    #: An unforeseen failure while handling one record (a bug): that record only is refused.
+    UNPROCESSABLE = "unprocessable"
 
 
 class ObservabilityError(Exception):

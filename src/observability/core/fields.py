@@ -6,6 +6,7 @@ mappings, so a field added here appears everywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +16,10 @@ SCHEMA_VERSION: Final = 1
 
 #: Firehose refuses records over 1,000 KiB; we hold every line to the same bound.
 MAX_RECORD_BYTES: Final = 1_000 * 1024
+
+#: The deepest nesting of objects and arrays in a record, the record itself counting 1:
+#: orjson, which renders every stored line, writes no deeper. Deeper is `too_deep`.
+MAX_DEPTH: Final = 254
 
 #: OpenSearch takes any `_id` up to 512 bytes; ids stay well under it.
 MAX_ID_LENGTH: Final = 256
@@ -134,3 +139,70 @@ FIELDS: Final[Mapping[Kind, tuple[Field, ...]]] = {
 
 #: Added by the transform; excluded from the content hash so a re-delivery keeps its id.
 INGESTED_AT: Final = "ingested_at"
+
+
+@dataclass(frozen=True, slots=True)
+class HotAttribute:
+    """An attribute that queries read often, also stored as a typed column of its own.
+
+    `attributes` keeps it as well, so nothing is lost. The column holds the attribute's value
+    when it is a JSON number, and null otherwise (absent, null, a string, a bool, an object):
+    one rule, written out below for each engine that computes it (DuckDB for compaction and
+    for NDJSON partitions, Trino for the Athena view, Python for the reference compaction).
+    """
+
+    name: str
+    doc: str
+    type: FieldType = FieldType.NUMBER
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.name):
+            raise ValueError(f"hot attribute {self.name!r}: name it like [a-z_][a-z0-9_]*")
+        if self.type is not FieldType.NUMBER:
+            raise ValueError(f"hot attribute {self.name!r}: only number attributes are supported")
+
+    @property
+    def path(self) -> str:
+        """The JSON path of the attribute inside its source column."""
+        return f"$.{self.name}"
+
+    def duckdb(self, source: str) -> str:
+        """DuckDB: the value from `source` (a JSON or JSON-text column expression)."""
+        return f"TRY_CAST(CAST(json_extract({source}, '{self.path}') AS VARCHAR) AS DOUBLE)"
+
+    def trino(self, source: str) -> str:
+        """Trino (Athena): the value from `source`, a JSON-text column expression."""
+        return f"TRY_CAST(json_format(json_extract({source}, '{self.path}')) AS DOUBLE)"
+
+    @staticmethod
+    def python(raw: bytes) -> float | None:
+        """Python: the value from the attribute's own JSON text (`b""` when absent)."""
+        return float(raw) if raw[:1] in _NUMBER_STARTS else None
+
+
+#: The first byte of a JSON number.
+_NUMBER_STARTS: Final = frozenset(bytes([byte]) for byte in b"-0123456789")
+#: The field hot attributes are read from.
+HOT_SOURCE: Final = "attributes"
+
+
+def _hot(kind: Kind, *attributes: HotAttribute) -> tuple[HotAttribute, ...]:
+    """A kind's hot attributes, refused when one would repeat a column name."""
+    names = [a.name for a in attributes]
+    taken = {f.name for f in FIELDS[kind]} | {INGESTED_AT}
+    if len(set(names)) != len(names) or taken & set(names):
+        raise ValueError(f"hot attributes of {kind.plural} repeat a column: {names}")
+    return attributes
+
+
+#: Attributes promoted to typed columns, per kind: compacted Parquet, the Glue tables and
+#: views, and DuckDB's tables all gain these columns, after `ingested_at`. Keep the list
+#: short (each costs a column in every compacted file); a change here is picked up by
+#: `observability catalog render` and by the next compaction of each partition.
+HOT_ATTRIBUTES: Final[Mapping[Kind, tuple[HotAttribute, ...]]] = {
+    Kind.LOG: _hot(
+        Kind.LOG, HotAttribute("latency_ms", "Request latency in milliseconds (attributes).")
+    ),
+    Kind.PREDICTION: (),
+    Kind.LABEL: (),
+}

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
+from observability.core import keys
 from observability.core.schema import Kind
 
 #: The column that partitions each kind besides `dt` (and `hour` where it applies).
@@ -38,18 +39,22 @@ class Partition(NamedTuple):
     hour: str | None
 
     @property
+    def column(self) -> str:
+        """The column `key` is the value of: `service` or `model`."""
+        return KEY_COLUMN[self.kind]
+
+    @property
     def prefix(self) -> str:
-        """`logs/service=a/dt=2026-11-23/hour=13/`: the Hive-style directory."""
-        head = f"{self.kind.plural}/{KEY_COLUMN[self.kind]}={self.key}/dt={self.dt}/"
-        return head if self.hour is None else f"{head}hour={self.hour}/"
+        """`logs/service=a/dt=2026-11-23/hour=13/`: the Hive-style directory (`core/keys`)."""
+        return keys.partition_prefix(self)
 
     def object_key(self, filename: str) -> str:
         """The key of a data file in this partition."""
-        return self.prefix + filename
+        return keys.data_key(self, filename)
 
     def compacted_key(self, filename: str) -> str:
-        """The key of this partition's Parquet file under `compacted/`."""
-        return f"compacted/{self.prefix}{filename}"
+        """The key of this partition's file under `compacted/`."""
+        return keys.compacted_key(self, filename)
 
     def firehose_keys(self) -> dict[str, str]:
         """`metadata.partitionKeys` for the Firehose transform response."""
@@ -81,9 +86,8 @@ _LABEL_KEY: Final = KEY_COLUMN[Kind.LABEL]
 
 def parse_prefix(path: str) -> Partition:
     """Inverse of `Partition.prefix` for a key or prefix; raises ValueError if it is not one."""
+    _compacted, path = keys.strip_compacted(path.lstrip("/"))
     parts = path.strip("/").split("/")
-    if parts and parts[0] == "compacted":
-        parts = parts[1:]
     if not parts:
         raise ValueError(f"not a partition path: {path!r}")
     kind = Kind.from_plural(parts[0])
@@ -100,13 +104,8 @@ def parse_prefix(path: str) -> Partition:
 
 def firehose_prefix(kind: Kind) -> str:
     """The delivery stream's S3 prefix with dynamic partitioning from the transform."""
-    segments = [f"{col}=!{{partitionKeyFromLambda:{col}}}" for col in PARTITION_COLUMNS[kind]]
-    return f"{kind.plural}/" + "/".join(segments) + "/"
-
-
-def error_key(stage: str, reason: str, dt: str, filename: str) -> str:
-    """`errors/<stage>/<reason>/dt=<day>/<file>`: where refused records are kept."""
-    return f"errors/{stage}/{reason}/dt={dt}/{filename}"
+    pairs = [(col, f"!{{partitionKeyFromLambda:{col}}}") for col in PARTITION_COLUMNS[kind]]
+    return keys.hive_prefix(keys.kind_prefix(kind), *pairs)
 
 
 def group_key(kind: Kind, record: Mapping[str, Any]) -> str:

@@ -16,6 +16,8 @@ from typing import Any, Final
 from observability.core.checks import (
     _CHECKERS,
     _LEVELS,
+    EARLIEST_TEXT,
+    LATEST_TEXT,
     _fail,
     _known_names,
     content_id,
@@ -28,6 +30,7 @@ from observability.core.fields import (
     _COMMON,
     FIELDS,
     INGESTED_AT,
+    MAX_DEPTH,
     MAX_ID_LENGTH,
     MAX_RECORD_BYTES,
     SCHEMA_VERSION,
@@ -39,6 +42,7 @@ from observability.core.fields import (
 __all__ = [
     "FIELDS",
     "INGESTED_AT",
+    "MAX_DEPTH",
     "MAX_ID_LENGTH",
     "MAX_RECORD_BYTES",
     "SCHEMA_VERSION",
@@ -130,9 +134,13 @@ _INLINE: Final[Mapping[FieldType, str]] = {
     FieldType.LEVEL: (
         "obj[{n}] = (_LEVELS.get(v) if type(v) is str else None) or _check_level(v, {n})"
     ),
-    # Canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` (what the SDK writes) only needs parsing.
+    # Canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` in range (what the SDK writes) is kept once
+    # fromisoformat finds it on the calendar. The shape test pins every separator: with
+    # them and the length fixed, fromisoformat reads only that form (a week date such as
+    # `2026-W47-1T...` has a digit at 7), and text order is time order for the range.
     FieldType.TIMESTAMP: (
-        "if type(v) is str and len(v) == 27 and v[26] == 'Z' and v[19] == '.' and v[10] == 'T':\n"
+        "if (type(v) is str and len(v) == 27 and v[26] == 'Z' and v[4:20:3] == '--T::.'\n"
+        "        and _TS_MIN <= v < _TS_MAX):\n"
         "    try: _fromiso(v)\n"
         "    except ValueError: obj[{n}] = normalize_timestamp(v, {n})\n"
         "else: obj[{n}] = normalize_timestamp(v, {n})"
@@ -199,6 +207,8 @@ def _build_validator(kind: Kind) -> _Validator:
         "_isfinite": math.isfinite,
         "_LEVELS": _LEVELS,
         "_fromiso": datetime.fromisoformat,
+        "_TS_MIN": EARLIEST_TEXT,
+        "_TS_MAX": LATEST_TEXT,
         "_missing": _missing,
         "_check_version": _check_version,
         "_move_extra_fields": _move_extra_fields,

@@ -4,7 +4,7 @@
 `log_label()`; `bound_context()` scopes trace, span and request ids.
 """
 
-from observability.emit.config import configure, get_logger, shutdown
+from observability.emit.config import configure, flush, get_logger, shutdown
 from observability.emit.context import (
     bind_context,
     bound_context,
@@ -20,6 +20,7 @@ __all__ = [
     "bound_context",
     "configure",
     "current_context",
+    "flush",
     "get_logger",
     "log_label",
     "log_prediction",

@@ -1,4 +1,5 @@
-"""Request-scoped ids (`trace_id`, `span_id`, `request_id`) in one ContextVar.
+"""Request-scoped ids (`trace_id`, `span_id`, `request_id`) in one ContextVar, and
+attributes bound for a scope (a Lambda invocation's function name) in another.
 
 One small dict in one ContextVar is read with a single `get()` per log call, where
 structlog's `merge_contextvars` copies the whole context on every call. The dict is never
@@ -22,6 +23,16 @@ _ids: ContextVar[Mapping[str, str]] = ContextVar("observability_ids", default=_E
 
 #: The hot path reads the bound ids through this (one C call, no Python frame).
 get_ids: Final = _ids.get
+
+#: Keys the record builder owns; they cannot be bound as attributes.
+_RESERVED_ATTRIBUTES: Final = frozenset({"event", "exc_info"})
+_EMPTY_ATTRIBUTES: Final[Mapping[str, object]] = MappingProxyType({})
+_attributes: ContextVar[Mapping[str, object]] = ContextVar(
+    "observability_attributes", default=_EMPTY_ATTRIBUTES
+)
+
+#: Attributes bound for the current context (Lambda's function name, ...), read per call.
+get_attributes: Final = _attributes.get
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,6 +69,31 @@ def reset_context(token: Token[Mapping[str, str]]) -> None:
 def current_context() -> dict[str, str]:
     """A copy of the ids bound in the current context."""
     return dict(_ids.get())
+
+
+def bind_attributes(**fields: object) -> Token[Mapping[str, object]]:
+    """Bind attributes every log record of the current context carries; `None` unbinds one.
+
+    Ids go through `bind_context`; a keyword argument of a log call wins over a bound
+    attribute of the same name. Returns the token for `reset_attributes`.
+    """
+    if "trace_id" in fields or "span_id" in fields or "request_id" in fields:
+        raise TypeError("bind trace_id, span_id and request_id with bind_context")
+    reserved = _RESERVED_ATTRIBUTES.intersection(fields)
+    if reserved:
+        raise TypeError(f"cannot bind {', '.join(sorted(reserved))} as an attribute")
+    merged = dict(_attributes.get())
+    for name, value in fields.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return _attributes.set(MappingProxyType(merged))
+
+
+def reset_attributes(token: Token[Mapping[str, object]]) -> None:
+    """Restore the attributes bound before `bind_attributes` returned `token`."""
+    _attributes.reset(token)
 
 
 class bound_context:  # noqa: N801 - reads as a function at call sites, like contextlib's

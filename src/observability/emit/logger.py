@@ -7,12 +7,14 @@ The last processor returns `((group, line), {})`; each level method of `SinkLogg
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
-from structlog.typing import FilteringBoundLogger
+from structlog.typing import FilteringBoundLogger, Processor
 
 from observability.core.schema import Kind
+from observability.emit.context import get_attributes
 from observability.transport.base import LineSink
 
 
@@ -41,9 +43,16 @@ class SinkLoggerFactory:
 
 
 def _proxy_to_logger(self: Any, method_name: str, event: Any = None, **event_kw: Any) -> Any:
-    """structlog's own, less two dict copies: `event_kw` is already a fresh dict here."""
+    """structlog's own, less two dict copies: `event_kw` is already a fresh dict here.
+
+    Attributes bound for the context (`context.bind_attributes`) come first, so the
+    call's own keywords win and redaction sees them like any field.
+    """
     context = self._context
     event_dict: Any = {**context, **event_kw} if context else event_kw
+    bound = get_attributes()
+    if bound:
+        event_dict = {**bound, **event_dict}
     if event is not None:
         event_dict["event"] = event
     logger = self._logger
@@ -71,3 +80,36 @@ def make_wrapper_class(level: str) -> type[FilteringBoundLogger]:
     """
     base = structlog.make_filtering_bound_logger(level)
     return type(f"Sdk{base.__name__}", (base,), {"_proxy_to_logger": _proxy_to_logger})
+
+
+def make_emitter(
+    processors: Sequence[Processor], sink: LineSink
+) -> Callable[[str, str, dict[str, Any]], None]:
+    """`emit(logger_name, level_method, event_dict)`: the chain run without a bound logger.
+
+    The stdlib bridge's path: it has an event dict already, so a bound logger's level
+    method and `_proxy_to_logger` would only add two frames and two keyword-dict copies.
+    Bound attributes are merged first, as above.
+    """
+    chain = tuple(processors)
+    loggers: dict[str, SinkLogger] = {}
+    submit = functools.partial(sink.submit, Kind.LOG)
+
+    def emit(name: str, method_name: str, event_dict: dict[str, Any]) -> None:
+        """Run the chain on `event_dict` and submit the rendered line."""
+        logger = loggers.get(name)
+        if logger is None:
+            logger = loggers[name] = SinkLogger(sink, name)
+        bound = get_attributes()
+        if bound:
+            event_dict = {**bound, **event_dict}
+        result: Any = event_dict
+        try:
+            for processor in chain:
+                result = processor(logger, method_name, result)
+        except structlog.DropEvent:
+            return
+        (group, line), _ = result
+        submit(group, line)
+
+    return emit

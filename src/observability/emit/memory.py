@@ -26,9 +26,14 @@ class MemoryLineSink:
         self.flushes += 1
         return True
 
-    def close(self) -> None:
-        """Mark the sink closed; idempotent."""
+    def in_use_here(self) -> bool:
+        """Never: appending to a list needs no lock."""
+        return False
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Mark the sink closed; idempotent. Nothing is ever left undelivered."""
         self.closed = True
+        return True
 
     def records(self, kind: Kind | None = None) -> list[dict[str, Any]]:
         """The submitted lines parsed back, optionally only one kind."""

@@ -25,6 +25,7 @@ from observability.emit.clock import utc_timestamp
 from observability.emit.config import state
 from observability.emit.context import get_ids
 from observability.emit.ids import new_prediction_id, next_record_id
+from observability.emit.otel import span_ids
 
 Scalar = str | bool | int | float | None
 
@@ -132,7 +133,8 @@ def log_prediction(
         latency = _number(latency_ms, "latency_ms")
         if latency is not None:
             record["latency_ms"] = latency
-    trace_id = get_ids().get("trace_id")
+    span = span_ids()
+    trace_id = get_ids().get("trace_id") if span is None else span[0]
     if trace_id is not None:
         record["trace_id"] = trace_id
     _attributes(record, attributes)

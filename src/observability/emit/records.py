@@ -16,9 +16,11 @@ from observability.core.schema import SCHEMA_VERSION, Kind
 from observability.emit.clock import utc_timestamp
 from observability.emit.context import get_ids
 from observability.emit.ids import next_record_id
+from observability.emit.otel import span_ids
 
-#: Keys of the event dict that become top-level fields when present (a bound or passed
-#: id wins over the one bound in the context).
+#: Keys of the event dict that become top-level fields when present. Precedence: an id
+#: passed to the call (or bound to the logger), then the active OpenTelemetry span's, then
+#: the ids bound in the context (`bound_context`, the web middlewares).
 ID_FIELDS: Final = ("trace_id", "span_id", "request_id")
 _LEVELS: Final = {
     "debug": "debug",
@@ -64,6 +66,9 @@ def make_record_builder(
         ids = get_ids()
         if ids:
             record.update(ids)
+        span = span_ids()
+        if span is not None:
+            record["trace_id"], record["span_id"] = span
         if "trace_id" in event_dict or "span_id" in event_dict or "request_id" in event_dict:
             _lift_ids(event_dict, record)
         if "exc_info" in event_dict:

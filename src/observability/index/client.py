@@ -42,7 +42,11 @@ def opensearch_client(
     if auth == "none":
         return OpenSearch(hosts=[url], timeout=timeout, http_compress=False)
     if not tls:
-        raise SettingsError(f"OBSERVABILITY_OPENSEARCH_URL: {auth} auth needs https://, got {url}")
+        # The URL itself may embed credentials: name only its scheme.
+        scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+        raise SettingsError(
+            f"OBSERVABILITY_OPENSEARCH_URL: {auth} auth needs https://, got {scheme}://"
+        )
     if auth == "basic":
         if not username or not password:
             raise SettingsError(

@@ -1,34 +1,26 @@
 """S3 event notifications -> the indexer: the logic behind `lambdas/s3_to_opensearch`.
 
-S3 URL-encodes object keys in notifications (`dt%3D2026-11-23`, `+` for a space), so keys
-are decoded before use. Delivery is at least once: the same object may arrive twice, and
-`create` with `_id = record_id` makes the second pass count duplicates, not documents.
+Two event shapes arrive, S3 notifications and EventBridge's `Object Created` (how the
+template fans S3 events out); `core/s3_events.py` reads both and decodes keys. Delivery
+is at least once: the same object may arrive twice, and `create` with `_id = record_id`
+makes the second pass count duplicates, not documents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
-from urllib.parse import unquote_plus
+from typing import Any
 
+from observability.core.s3_events import created_objects
 from observability.index.indexer import Indexer, IndexResult
+from observability.index.templates import INDEXED_PREFIXES
 from observability.store.base import ObjectStore
 from observability.store.files import decode_lines
 
-#: Only these prefixes hold searchable records; labels and errors are never indexed.
-INDEXED_PREFIXES: Final = ("logs/", "predictions/")
-
 
 def event_keys(event: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(bucket, decoded key) for each object-created record of an S3 notification."""
-    keys = []
-    for record in event.get("Records", []):
-        s3 = record.get("s3") or {}
-        bucket = (s3.get("bucket") or {}).get("name", "")
-        key = (s3.get("object") or {}).get("key")
-        if key:
-            keys.append((bucket, unquote_plus(key)))
-    return keys
+    """(bucket, decoded key) of each new object (`core/s3_events.py` reads both shapes)."""
+    return created_objects(event)
 
 
 def store_key(store_prefix: str, key: str) -> str | None:

@@ -19,9 +19,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from observability.core.fields import FIELDS, INGESTED_AT, Field, FieldType, Kind
+from observability.core.keys import kind_prefix
 
 #: Kinds that are searched; labels are joined in SQL, never searched as documents.
 INDEXED_KINDS: Final = (Kind.LOG, Kind.PREDICTION)
+#: Store prefixes of searchable records (the indexer's S3 events; the template's rule).
+INDEXED_PREFIXES: Final = tuple(kind_prefix(kind) for kind in INDEXED_KINDS)
 
 #: Index name prefix per kind (the template's pattern is `<prefix>-*`).
 INDEX_PREFIX: Final[Mapping[Kind, str]] = {Kind.LOG: "logs", Kind.PREDICTION: "predictions"}
@@ -40,7 +43,13 @@ _TYPES: Final[Mapping[FieldType, Mapping[str, Any]]] = {
     FieldType.NAME: {"type": "keyword"},
     FieldType.ID: {"type": "keyword"},
     FieldType.LEVEL: {"type": "keyword"},
-    FieldType.TIMESTAMP: {"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+    # Nanosecond resolution: records carry microseconds, and order within a millisecond
+    # must hold. Indices made before this mapping keep `date` (milliseconds); searches
+    # sort both kinds together with `numeric_type: date_nanos` (search/opensearch.py).
+    FieldType.TIMESTAMP: {
+        "type": "date_nanos",
+        "format": "strict_date_optional_time_nanos||epoch_millis",
+    },
     FieldType.NUMBER: {"type": "double"},
     FieldType.INTEGER: {"type": "integer"},
     FieldType.SCALAR: _KEYWORD,

@@ -19,6 +19,21 @@ class QueryError(ObservabilityError):
         super().__init__(f"{message}{where}")
 
 
+class QueryRefusedError(QueryError):
+    """A statement the guard will not run: not one SELECT over our tables (HTTP 400)."""
+
+
+class QueryLimitError(QueryError):
+    """A query stopped at a limit: its time-out, its memory cap or the result's size.
+
+    `peak_rss_bytes` is the query process's peak resident memory when it was measured.
+    """
+
+    def __init__(self, message: str, *, peak_rss_bytes: int | None = None) -> None:
+        self.peak_rss_bytes = peak_rss_bytes
+        super().__init__(message)
+
+
 @dataclass(slots=True)
 class QueryResult:
     """Rows of a finished query and what it cost."""

@@ -1,4 +1,8 @@
-"""Builds the configured engine: the only place that chooses between DuckDB and Athena."""
+"""Builds the configured engine: the only place that chooses between DuckDB and Athena.
+
+The DuckDB side (duckdb, pyarrow) is imported only when it is chosen, so the Athena path
+(the Lambda functions) runs without them.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,9 @@ from urllib.parse import urlparse
 
 import boto3
 
-# pyarrow ships no type information; its objects are Any here.
-import pyarrow.fs as pafs
-
 from observability.core.settings import Settings
 from observability.query.athena import AthenaEngine
 from observability.query.base import QueryEngine
-from observability.query.duckdb import DuckDBEngine
 from observability.store.base import ObjectStore
 from observability.store.s3 import S3Store
 
@@ -31,10 +31,37 @@ def open_engine(
             database=settings.glue_database,
             endpoint_url=settings.aws_endpoint_url,
         )
+    from observability.query.duckdb import DuckDBEngine
+
     filesystem = None
     if isinstance(store, S3Store):
         filesystem = arrow_s3(settings, session or boto3.Session(region_name=settings.aws_region))
     return DuckDBEngine(store, s3_filesystem=filesystem)
+
+
+def open_user_engine(
+    settings: Settings,
+    store: ObjectStore,
+    session: boto3.Session | None = None,
+    *,
+    keep_spare: bool = False,
+) -> QueryEngine:
+    """The engine for SQL a user wrote or chose (the `query` command, HTTP query routes).
+
+    DuckDB runs each query in a capped process (`isolated.py`, the `query_*` settings);
+    a server passes `keep_spare` to have the next process started ahead. Athena runs
+    remotely, bounded by its workgroup's scan cutoff.
+    """
+    if settings.query_engine == "athena":
+        return open_engine(settings, store, session)
+    from observability.query.duckdb import Planner
+    from observability.query.isolated import IsolatedEngine, QueryLimits
+
+    filesystem = None
+    if isinstance(store, S3Store):
+        filesystem = arrow_s3(settings, session or boto3.Session(region_name=settings.aws_region))
+    planner = Planner(store, s3_filesystem=filesystem)
+    return IsolatedEngine(planner, QueryLimits.from_settings(settings), keep_spare=keep_spare)
 
 
 def arrow_s3(settings: Settings, session: boto3.Session) -> Any:
@@ -42,6 +69,9 @@ def arrow_s3(settings: Settings, session: boto3.Session) -> Any:
 
     DuckDB 2.0 cannot download httpfs here; it reads S3 through this filesystem instead.
     """
+    # pyarrow ships no type information; its objects are Any here.
+    import pyarrow.fs as pafs
+
     credentials = session.get_credentials()
     frozen = credentials.get_frozen_credentials() if credentials is not None else None
     options: dict[str, Any] = {"region": settings.aws_region}

@@ -3,12 +3,15 @@
 Compaction keeps its source files, so a partition with a compacted file has both forms.
 The compacted file's footer manifest (`observability.manifest`, see `store/compaction.py`)
 lists the sources it covers: those are skipped, and files that arrived after compaction are
-read as NDJSON, so no record is counted twice. Listing goes through a pyarrow filesystem
-(local disk or S3), one recursive listing per pinned prefix.
+read as NDJSON, so no record is counted twice. A compacted file that lacks one of the
+table's columns (written before a hot attribute was declared) is passed over until
+compaction rewrites it: its partition is read from its NDJSON files. Listing goes through
+a pyarrow filesystem (local disk or S3), one recursive listing per pinned prefix.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,11 +24,11 @@ import orjson
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from observability.core import keys
 from observability.query.pruning import PartitionFilter
 from observability.query.tables import TableSpec
 from observability.store.compaction import MANIFEST_METADATA_KEY, OUTPUT_NAME
 
-COMPACTED: Final = "compacted/"
 #: Footers read in parallel when many partitions are new to the manifest cache.
 _FOOTER_THREADS: Final = 8
 
@@ -54,7 +57,8 @@ class StoreLayout:
         self._fs = filesystem
         self._base = base.rstrip("/")
         self._duckdb_base = duckdb_base.rstrip("/")
-        self._manifests: dict[tuple[str, int, int], frozenset[str]] = {}
+        #: Per compacted file: the sources it covers and its column names.
+        self._manifests: dict[tuple[str, int, int], tuple[frozenset[str], frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def select(self, table: TableSpec, where: PartitionFilter | None, *, prune: bool) -> FileSet:
@@ -65,11 +69,12 @@ class StoreLayout:
             p for p in partitions.values() if where is None or where.accepts(*_padded(p.values))
         ]
         manifests = self._manifests_of([p.compacted for p in chosen if p.compacted is not None])
+        stored = frozenset(n for n, _ in table.columns) - frozenset(table.partition_columns)
         files = FileSet(partitions=len(chosen))
         for partition in sorted(chosen, key=lambda p: p.values):
             covered: frozenset[str] = frozenset()
-            if partition.compacted is not None:
-                covered = manifests[partition.compacted.path]
+            if partition.compacted is not None and stored <= manifests[partition.compacted.path][1]:
+                covered = manifests[partition.compacted.path][0]
                 files.parquet.append(self._duckdb_name(partition.compacted.path))
                 files.bytes += partition.compacted.size
             for info in partition.sources:
@@ -84,30 +89,28 @@ class StoreLayout:
         """Store prefixes to list recursively: as deep as the pinned columns allow."""
         if where is None:
             return [table.root]
-        keys = where.pinned(table.key_column)
+        values = where.pinned(table.key_column)
         days = where.pinned("dt")
         hours = where.pinned("hour") if table.hourly else None
-        if keys is None:
+        if values is None:
             if days is None:
                 return [table.root]
-            keys = frozenset(self._children(table.root, table.key_column))
+            values = frozenset(self._children(table.root, table.key_column))
         prefixes = []
-        for key in sorted(keys):
-            head = f"{table.root}{table.key_column}={key}/"
-            if days is None:
-                prefixes.append(head)
-                continue
-            for day in sorted(days):
-                if hours is None:
-                    prefixes.append(f"{head}dt={day}/")
-                else:
-                    prefixes.extend(f"{head}dt={day}/hour={hour}/" for hour in sorted(hours))
+        for value in sorted(values):
+            for day in sorted(days) if days is not None else [None]:
+                for hour in sorted(hours) if hours is not None and day is not None else [None]:
+                    pairs = [(table.key_column, value), ("dt", day), ("hour", hour)]
+                    try:
+                        prefixes.append(keys.hive_prefix(table.root, *_given(pairs)))
+                    except ValueError:  # not a path segment: no partition can hold it
+                        continue
         return prefixes
 
     def _children(self, prefix: str, column: str) -> set[str]:
         """Values of `column=` directories directly under a prefix, plain or compacted."""
         values: set[str] = set()
-        for root in (prefix, COMPACTED + prefix):
+        for root in (prefix, keys.compacted_prefix(prefix)):
             for info in self._list(root, recursive=False):
                 name = info.base_name
                 if info.type == pafs.FileType.Directory and name.startswith(f"{column}="):
@@ -120,7 +123,8 @@ class StoreLayout:
         root_depth = table.root.count("/")
         for prefix in prefixes:
             for compacted in (False, True):
-                for info in self._list(COMPACTED + prefix if compacted else prefix, True):
+                listed = keys.compacted_prefix(prefix) if compacted else prefix
+                for info in self._list(listed, True):
                     if info.type != pafs.FileType.File:
                         continue
                     key = self._key(info.path)
@@ -141,14 +145,38 @@ class StoreLayout:
         return found
 
     def _list(self, prefix: str, recursive: bool) -> list[Any]:
-        selector = pafs.FileSelector(
-            f"{self._base}/{prefix}".rstrip("/"), recursive=recursive, allow_not_found=True
-        )
+        root = f"{self._base}/{prefix}".rstrip("/")
+        if isinstance(self._fs, pafs.LocalFileSystem):
+            return self._list_local(root, recursive)
+        selector = pafs.FileSelector(root, recursive=recursive, allow_not_found=True)
         infos: list[Any] = self._fs.get_file_info(selector)
         return infos
 
-    def _manifests_of(self, infos: list[Any]) -> Mapping[str, frozenset[str]]:
-        """Source keys covered by each compacted file, read from footers not seen before."""
+    def _list_local(self, root: str, recursive: bool) -> list[Any]:
+        """pyarrow's local listing follows symbolic links (out of the store, or in a loop);
+        this walk never does: a link is neither listed nor entered."""
+        paths: list[str] = []
+        pending = [root]
+        while pending:
+            directory = pending.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                paths.append(entry.path)
+                if recursive and entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+        infos: list[Any] = self._fs.get_file_info(sorted(paths))
+        return infos
+
+    def _manifests_of(
+        self, infos: list[Any]
+    ) -> Mapping[str, tuple[frozenset[str], frozenset[str]]]:
+        """Source keys covered by each compacted file and its column names, read from
+        footers not seen before."""
         missing = [info for info in infos if _cache_key(info) not in self._manifests]
         if len(missing) > 1:
             with ThreadPoolExecutor(min(_FOOTER_THREADS, len(missing))) as pool:
@@ -160,13 +188,14 @@ class StoreLayout:
                 self._manifests[_cache_key(info)] = sources
             return {info.path: self._manifests[_cache_key(info)] for info in infos}
 
-    def _read_manifest(self, info: Any) -> frozenset[str]:
-        metadata = pq.read_schema(info.path, filesystem=self._fs).metadata or {}
-        raw = metadata.get(MANIFEST_METADATA_KEY)
+    def _read_manifest(self, info: Any) -> tuple[frozenset[str], frozenset[str]]:
+        schema = pq.read_schema(info.path, filesystem=self._fs)
+        names = frozenset(schema.names)
+        raw = (schema.metadata or {}).get(MANIFEST_METADATA_KEY)
         if raw is None:
-            return frozenset()  # not ours: nothing is known to be covered
+            return frozenset(), names  # not ours: nothing is known to be covered
         manifest = orjson.loads(raw)
-        return frozenset(str(key) for key in manifest.get("sources", []))
+        return frozenset(str(key) for key in manifest.get("sources", [])), names
 
     def _key(self, path: str) -> str:
         return path[len(self._base) + 1 :]
@@ -186,6 +215,16 @@ def _values(segments: list[str], columns: tuple[str, ...]) -> tuple[str, ...] | 
             return None
         values.append(value)
     return tuple(values)
+
+
+def _given(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """The leading pairs that have a value."""
+    given = []
+    for column, value in pairs:
+        if value is None:
+            break
+        given.append((column, value))
+    return given
 
 
 def _padded(values: tuple[str, ...]) -> tuple[str, str, str | None]:

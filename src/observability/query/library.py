@@ -1,10 +1,12 @@
 """The named queries themselves (Athena/Trino SQL), by name: `observability query --named`.
 
 Conventions: levels `error` and `critical` are errors; request latency is the log
-attribute `latency_ms`; a prediction that is a `{class: probability}` map predicts its
-most probable class, a string or bool prediction is the class itself, and a number
-prediction with a number label is a regression (MAE); the latest label of a prediction
-wins. Percentiles are `approx_percentile` on Athena and exact (`quantile_disc`) in DuckDB.
+attribute `latency_ms`, a number, read through its typed column `latency_ms` of `logs`
+(a hot attribute: see `core.fields.HOT_ATTRIBUTES`); a prediction that is a
+`{class: probability}` map predicts its most probable class, a string or bool prediction
+is the class itself, and a number prediction with a number label is a regression (MAE);
+the latest label of a prediction wins. Percentiles are `approx_percentile` on Athena and
+exact (`quantile_disc`) in DuckDB.
 """
 
 # ruff: noqa: S608 - the SQL text is assembled from module constants only; values are bound
@@ -18,9 +20,9 @@ from observability.query.named import NamedQuery, Param, ParamType
 
 _WINDOW: Final = "dt BETWEEN :start_dt AND :end_dt AND timestamp >= :start AND timestamp < :end"
 _SERVICE: Final = Param(
-    "service", ParamType.STRING, "Only this service (default: all).", optional=True
+    "service", ParamType.NAME, "Only this service (default: all).", optional=True
 )
-_MODEL: Final = Param("model", ParamType.STRING, "Only this model (default: all).", optional=True)
+_MODEL: Final = Param("model", ParamType.NAME, "Only this model (default: all).", optional=True)
 _LIMIT: Final = Param("limit", ParamType.INTEGER, "How many rows at most.", default=20)
 
 ERROR_RATE: Final = NamedQuery(
@@ -48,13 +50,8 @@ SELECT service,
        approx_percentile(latency_ms, 0.5) AS p50,
        approx_percentile(latency_ms, 0.95) AS p95,
        approx_percentile(latency_ms, 0.99) AS p99
-FROM (
-  SELECT service,
-         CAST(json_extract_scalar(attributes, '$.latency_ms') AS DOUBLE) AS latency_ms
-  FROM logs
-  WHERE service = :service AND {_WINDOW}
-) AS requests
-WHERE latency_ms IS NOT NULL
+FROM logs
+WHERE service = :service AND {_WINDOW} AND latency_ms IS NOT NULL
 GROUP BY service
 ORDER BY service
 """,
@@ -170,6 +167,45 @@ ORDER BY window_start
     ),
 )
 
+LABEL_DELAY: Final = NamedQuery(
+    name="label-delay",
+    doc=(
+        "Per window of `window_hours`: predictions that have a label, and the median and "
+        "90th percentile of the seconds from a prediction to its first label."
+    ),
+    sql=f"""
+WITH predicted AS (
+  SELECT timestamp, prediction_id
+  FROM predictions
+  WHERE model = :model AND {_WINDOW}
+),
+truth AS (
+  SELECT prediction_id, min(timestamp) AS labelled_at
+  FROM labels
+  WHERE model = :model AND dt >= :start_dt
+  GROUP BY prediction_id
+),
+delays AS (
+  SELECT date_add('hour', -(hour(p.timestamp) % :window_hours),
+                  date_trunc('hour', p.timestamp)) AS window_start,
+         date_diff('millisecond', p.timestamp, t.labelled_at) / 1000.0 AS delay_seconds
+  FROM predicted AS p
+  JOIN truth AS t ON p.prediction_id = t.prediction_id
+)
+SELECT window_start,
+       count(*) AS labelled,
+       approx_percentile(delay_seconds, 0.5) AS p50_delay_seconds,
+       approx_percentile(delay_seconds, 0.9) AS p90_delay_seconds
+FROM delays
+GROUP BY window_start
+ORDER BY window_start
+""",
+    params=(
+        Param("model", ParamType.STRING, "The model."),
+        Param("window_hours", ParamType.INTEGER, "Window length in hours (divides 24).", 1),
+    ),
+)
+
 FEATURE_SUMMARY: Final = NamedQuery(
     name="feature-summary",
     doc="Per feature of a model over the window: count, nulls, distinct, min/mean/max.",
@@ -206,6 +242,7 @@ NAMED: Final[Mapping[str, NamedQuery]] = {
         TRACE,
         PREDICTIONS_PER_HOUR,
         ACCURACY,
+        LABEL_DELAY,
         FEATURE_SUMMARY,
     )
 }

@@ -1,9 +1,12 @@
 """Named queries: the questions SREs and data scientists ask every day, with typed parameters.
 
-Written once in the Athena (Trino) dialect. Every windowed query takes `start` and `end`
-(UTC timestamps, `end` exclusive; `--since 24h` sets start = now - 24 h) and filters on
-`dt` as well as `timestamp`, so Athena prunes partitions and DuckDB chooses paths up front;
-`start_dt`/`end_dt` are derived from them, never given. An optional parameter left empty
+Written once in the Athena (Trino) dialect. Every windowed query takes the half-open
+window [start, end) — `since`/`until` are the same two parameters under the names the
+search uses — in the one time grammar (`core/times.py`: `24h` is now - 24 h, a value
+without a zone is UTC, a bare date as `end` is that day's midnight); without a start the
+window is the 24 hours before its end, without an end it ends now. Queries filter on `dt`
+as well as `timestamp`, so Athena prunes partitions and DuckDB chooses paths up front;
+`start_dt`/`end_dt` are derived from the window, never given. An optional parameter left empty
 drops the predicates that use it (e.g. no `service`: every service), on the parse tree.
 
 Latency of a request is the log attribute `latency_ms` (a number, milliseconds), the
@@ -20,17 +23,23 @@ from typing import Any, Final
 
 from sqlglot import exp
 
+from observability.core.checks import is_name
+from observability.core.times import TimeGrammarError, check_order, parse_instant
 from observability.query.base import QueryEngine, QueryError, QueryResult
 from observability.query.sql import READ, parse
 
 DEFAULT_SINCE: Final = timedelta(hours=24)
-_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NAME_RULE: Final = "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+#: The window's two bounds, each under its two accepted names.
+_BOUNDS: Final = (("start", "since"), ("end", "until"))
 
 
 class ParamType(StrEnum):
     """How a parameter's text is read (CLI `--param k=v`, API query strings)."""
 
     STRING = "string"
+    #: A service or model name: it pins a partition, so it follows ingest's rule.
+    NAME = "name"
     INTEGER = "integer"
     NUMBER = "number"
     TIMESTAMP = "timestamp"
@@ -46,7 +55,7 @@ class Param:
     default: Any = None
     optional: bool = False
 
-    def convert(self, raw: Any) -> Any:
+    def convert(self, raw: Any, now: datetime) -> Any:
         """The typed value of a raw value; QueryError naming the parameter otherwise."""
         try:
             if self.type is ParamType.INTEGER:
@@ -54,7 +63,9 @@ class Param:
             if self.type is ParamType.NUMBER:
                 return float(raw)
             if self.type is ParamType.TIMESTAMP:
-                return parse_time(raw)
+                return _naive(parse_instant(raw, now))
+            if self.type is ParamType.NAME and not is_name(str(raw)):
+                raise ValueError(_NAME_RULE)
             return str(raw)
         except (TypeError, ValueError) as exc:
             raise QueryError(
@@ -76,8 +87,10 @@ class NamedQuery:
         self, raw: Mapping[str, Any], *, now: datetime | None = None
     ) -> tuple[str, dict[str, Any]]:
         """SQL with empty optional predicates removed, and typed values for every placeholder."""
+        now = now or datetime.now(UTC)
         known = {param.name: param for param in self.params}
-        allowed = set(known) | ({"start", "end", "since"} if self.windowed else set())
+        bounds = {name for pair in _BOUNDS for name in pair}
+        allowed = set(known) | (bounds if self.windowed else set())
         unknown = sorted(set(raw) - allowed)
         if unknown:
             names = ", ".join(sorted(allowed))
@@ -90,7 +103,7 @@ class NamedQuery:
                     raise QueryError(f"{self.name}: parameter {param.name} is required")
                 values[param.name] = param.default
             else:
-                values[param.name] = param.convert(given)
+                values[param.name] = param.convert(given, now)
         if self.windowed:
             values.update(window(raw, now=now))
         tree = parse(self.sql).tree
@@ -117,46 +130,33 @@ class NamedQuery:
 def window(raw: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
     """`start`, `end` (naive UTC, end exclusive) and the `dt` bounds that cover them."""
     now = now or datetime.now(UTC)
-    end = parse_time(raw["end"]) if raw.get("end") else _naive(now)
-    if raw.get("start"):
-        start = parse_time(raw["start"])
-    elif raw.get("since"):
-        start = end - parse_duration(str(raw["since"]))
-    else:
-        start = end - DEFAULT_SINCE
-    if start >= end:
-        raise QueryError(f"empty window: start {start.isoformat()} is not before end")
+    given_end = _bound(raw, _BOUNDS[1], now)
+    end = given_end or parse_instant(now, now)  # `now` itself, in UTC (naive means UTC)
+    start = _bound(raw, _BOUNDS[0], now) or end - DEFAULT_SINCE
+    try:
+        check_order(start, end)
+    except TimeGrammarError as exc:
+        raise QueryError(f"empty window: {exc}") from None
     last = end - timedelta(microseconds=1)
     return {
-        "start": start,
-        "end": end,
+        "start": _naive(start),
+        "end": _naive(end),
         "start_dt": start.date().isoformat(),
         "end_dt": last.date().isoformat(),
     }
 
 
-def parse_duration(text: str) -> timedelta:
-    """`90s`, `15m`, `24h`, `7d`, `2w` -> a timedelta."""
-    text = text.strip().lower()
-    unit = _UNITS.get(text[-1:]) if text else None
-    try:
-        amount = float(text[:-1]) if unit is not None else float("nan")
-    except ValueError:
-        amount = float("nan")
-    if unit is None or not amount > 0:
-        raise QueryError(f"not a duration: {text!r} (use e.g. 30m, 24h, 7d)")
-    return timedelta(seconds=amount * unit)
-
-
-def parse_time(raw: Any) -> datetime:
-    """An ISO 8601 time or date (UTC unless it says otherwise) -> naive UTC datetime."""
-    if isinstance(raw, datetime):
-        return _naive(raw)
-    try:
-        moment = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"not an ISO 8601 time: {raw!r}") from None
-    return _naive(moment)
+def _bound(raw: Mapping[str, Any], names: tuple[str, str], now: datetime) -> datetime | None:
+    """One bound of the window, given under either of its names (not both)."""
+    given = {name: raw[name] for name in names if raw.get(name) not in (None, "")}
+    if len(given) > 1:
+        raise QueryError(f"give {names[0]} or {names[1]}, not both")
+    for name, value in given.items():
+        try:
+            return parse_instant(value, now)
+        except TimeGrammarError as exc:
+            raise QueryError(f"parameter {name}: {exc}") from None
+    return None
 
 
 def _naive(moment: datetime) -> datetime:

@@ -7,6 +7,12 @@ partition column (`service`/`model`, `dt`, `hour`) or bound `timestamp` (partiti
 cut from it): equality, IN, BETWEEN and range comparisons against literals or bound
 parameters. Anything else is ignored, which only means reading more: the WHERE still
 runs in the engine, so pruning can never change an answer.
+
+A pinned value becomes a store path, so a service or model pinned by `=` or `IN` that is
+not a name ingest accepts (`core/checks.py`) pins nothing: no partition can hold it, and
+no path is built from it (`service=../../usr` lists nothing). Likewise a directory whose
+`dt` or `hour` is not a day or an hour of the time grammar (`core/times.py`) holds nothing
+ingest writes and is not read. Time literals are read by that grammar, durations excepted.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any, Final
 
 from sqlglot import exp
 
+from observability.core.checks import is_name
+from observability.core.times import TimeGrammarError, parse_absolute, utc_instant
 from observability.query.tables import TABLE_SPECS, TableSpec
 
 #: A bounded `dt` range up to this many days is turned into paths instead of a listing.
@@ -68,11 +76,13 @@ class PartitionFilter:
 
     def accepts(self, key: str, dt: str, hour: str | None) -> bool:
         """Whether a partition can hold rows the query wants."""
-        start = datetime.fromisoformat(dt).replace(tzinfo=UTC)
-        end = start + timedelta(days=1)
-        if hour is not None:
-            start += timedelta(hours=int(hour))
-            end = start + timedelta(hours=1)
+        if len(dt) != 10 or (hour is not None and len(hour) != 2):
+            return False  # not a day (hour) of the layout: ingest never writes there
+        try:
+            start = parse_absolute(dt if hour is None else f"{dt}T{hour}")
+        except TimeGrammarError:
+            return False
+        end = start + (timedelta(days=1) if hour is None else timedelta(hours=1))
         values = {self.table.key_column: key, "dt": dt, "hour": hour}
         for condition in self.conditions:
             if condition.column == "timestamp":
@@ -197,7 +207,7 @@ def _in(
     if column is None or column == "timestamp":
         return []
     values = frozenset(_value(column, item, params) for item in node.expressions)
-    return [Condition(column, "in", values)]
+    return [Condition(column, "in", _checked_keys(column, spec, values))]
 
 
 def _comparison(
@@ -211,8 +221,15 @@ def _comparison(
         return []
     value = _value(column, other, params)
     if op == "=":
-        return [Condition(column, "in", frozenset({value}))]
+        return [Condition(column, "in", _checked_keys(column, spec, frozenset({value})))]
     return [Condition(column, op, value)]
+
+
+def _checked_keys(column: str, spec: TableSpec, values: frozenset[Any]) -> frozenset[Any]:
+    """Pinned services or models become store paths: only names ingest accepts remain."""
+    if column != spec.key_column:
+        return values
+    return frozenset(value for value in values if is_name(value))
 
 
 def _column(node: exp.Expr, names: set[str], columns: tuple[str, ...]) -> str | None:
@@ -233,7 +250,7 @@ def _value(column: str, node: exp.Expr, params: Mapping[str, Any]) -> Any:
         return _as_datetime(raw)
     if column == "dt":
         if isinstance(raw, datetime):
-            return raw.astimezone(UTC).date().isoformat() if raw.tzinfo else raw.date().isoformat()
+            return _as_datetime(raw).date().isoformat()
         if isinstance(raw, date):
             return raw.isoformat()
         return date.fromisoformat(str(raw)[:10]).isoformat()
@@ -257,15 +274,14 @@ def _constant(node: exp.Expr, params: Mapping[str, Any]) -> Any:
 
 
 def _as_datetime(raw: Any) -> datetime:
-    if isinstance(raw, datetime):
-        moment = raw
-    elif isinstance(raw, date):
-        moment = datetime(raw.year, raw.month, raw.day)
-    elif isinstance(raw, str):
-        try:
-            moment = datetime.fromisoformat(raw.strip().replace(" ", "T"))
-        except ValueError:
-            raise _NotConstantError from None
-    else:
-        raise _NotConstantError
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """A bound as an aware UTC datetime (naive means UTC); outside the grammar: not pruned."""
+    try:
+        if isinstance(raw, datetime):
+            return utc_instant(raw)
+        if isinstance(raw, date):
+            return utc_instant(datetime(raw.year, raw.month, raw.day))
+        if isinstance(raw, str):
+            return parse_absolute(raw)  # a SQL literal: `30m` is text there, not a time
+    except TimeGrammarError:
+        pass
+    raise _NotConstantError

@@ -1,7 +1,10 @@
 """The SQL tables over the store layout: names, partition columns and column types.
 
-Columns come from `core.schema.FIELDS` per kind plus `ingested_at` and the partition
-columns, the same shape compaction writes and the Glue tables declare. Free-form fields
+Columns come from `core.schema.FIELDS` per kind plus `ingested_at`, the kind's hot
+attributes (`core.fields.HOT_ATTRIBUTES`: typed columns in compacted Parquet, read from
+`attributes` for NDJSON partitions, so a query names one column across both) and the
+partition columns, the same shape compaction writes and the Glue tables declare; derived tables
+(`drift_metrics`, `job_runs`) from their declaration in `core/derived.py`. Free-form fields
 (`attributes`, `features`, `exception`, `prediction`, `label`) are JSON text, read in SQL
 with `json_extract_scalar(features, '$.amount')`; timestamps are UTC `timestamp`s.
 """
@@ -12,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from observability.core.fields import JSON_TEXT_TYPES
+from observability.core import derived, keys
+from observability.core.derived import DerivedTable
+from observability.core.fields import HOT_ATTRIBUTES, JSON_TEXT_TYPES, HotAttribute
 from observability.core.partitioning import KEY_COLUMN, PARTITION_COLUMNS
 from observability.core.schema import FIELDS, INGESTED_AT, FieldType, Kind
 
@@ -36,8 +41,12 @@ class TableSpec:
     columns: tuple[tuple[str, str], ...]
     #: Columns stored as JSON text.
     json_columns: frozenset[str]
-    #: The record kind, for tables of ingested records (None: drift_metrics).
+    #: The record kind, for tables of ingested records (None: a derived table).
     kind: Kind | None = None
+    #: The declaration of a derived table (`drift_metrics`, `job_runs`), which reads itself.
+    derived: DerivedTable | None = None
+    #: Hot attributes: typed columns in Parquet, computed from `attributes` for NDJSON.
+    hot: tuple[HotAttribute, ...] = ()
 
     @property
     def partition_columns(self) -> tuple[str, ...]:
@@ -57,46 +66,38 @@ def _record_table(kind: Kind) -> TableSpec:
         for f in FIELDS[kind]
     ]
     columns.append((INGESTED_AT, "TIMESTAMP"))
+    columns.extend((hot.name, _DUCKDB_TYPES[hot.type]) for hot in HOT_ATTRIBUTES[kind])
     columns.extend((name, "VARCHAR") for name in PARTITION_COLUMNS[kind][1:])
     return TableSpec(
         name=kind.plural,
-        root=f"{kind.plural}/",
+        root=keys.kind_prefix(kind),
         key_column=KEY_COLUMN[kind],
         hourly="hour" in PARTITION_COLUMNS[kind],
         columns=tuple(columns),
         json_columns=frozenset(f.name for f in FIELDS[kind] if f.type in JSON_TEXT_TYPES),
         kind=kind,
+        hot=HOT_ATTRIBUTES[kind],
+    )
+
+
+def _derived_table(table: DerivedTable) -> TableSpec:
+    if table.partition_names != (table.partition_names[0], "dt"):
+        raise ValueError(f"{table.name}: the query layer reads `<key>/dt` partitions only")
+    return TableSpec(
+        name=table.name,
+        root=table.prefix,
+        key_column=table.partition_names[0],
+        hourly=False,
+        columns=table.duckdb_columns(),
+        json_columns=frozenset(),
+        derived=table,
     )
 
 
 #: Per-feature drift rows written by the drift job (`analyze/`), one file per run.
-DRIFT_METRICS: Final = TableSpec(
-    name="drift_metrics",
-    root="metrics/drift/",
-    key_column="model",
-    hourly=False,
-    columns=(
-        ("model", "VARCHAR"),
-        ("window_start", "TIMESTAMP"),
-        ("window_end", "TIMESTAMP"),
-        ("feature", "VARCHAR"),
-        ("feature_type", "VARCHAR"),
-        ("method", "VARCHAR"),
-        ("score", "DOUBLE"),
-        ("threshold", "DOUBLE"),
-        ("drifted", "BOOLEAN"),
-        ("n_reference", "BIGINT"),
-        ("n_current", "BIGINT"),
-        ("status", "VARCHAR"),
-        ("detail", "VARCHAR"),
-        ("report_id", "VARCHAR"),
-        ("computed_at", "TIMESTAMP"),
-        ("dt", "VARCHAR"),
-    ),
-    json_columns=frozenset(),
-)
+DRIFT_METRICS: Final = _derived_table(derived.DRIFT_METRICS)
 
 TABLE_SPECS: Final[Mapping[str, TableSpec]] = {
     **{kind.plural: _record_table(kind) for kind in Kind},
-    DRIFT_METRICS.name: DRIFT_METRICS,
+    **{table.name: _derived_table(table) for table in derived.ALL_DERIVED},
 }

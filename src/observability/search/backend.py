@@ -8,6 +8,7 @@ from opensearchpy import OpenSearch
 
 from observability.core.settings import Settings
 from observability.index.client import client_from_settings
+from observability.query.base import QueryEngine
 from observability.query.factory import open_engine
 from observability.search.embedded import EmbeddedSearch
 from observability.search.opensearch import OpenSearchSearch
@@ -30,10 +31,13 @@ class SearchBackend(Protocol):
 
 
 def open_search(
-    settings: Settings, store: ObjectStore, *, client: OpenSearch | None = None
+    settings: Settings,
+    store: ObjectStore,
+    client: OpenSearch | None = None,
+    engine: QueryEngine | None = None,
 ) -> SearchBackend:
     """OpenSearch when `OBSERVABILITY_OPENSEARCH_URL` is set (or a client is given), else
-    the embedded search over the store through the configured query engine."""
+    the embedded search over the store through the given (or configured) query engine."""
     if client is not None or settings.opensearch_url:
         return OpenSearchSearch(client or client_from_settings(settings))
-    return EmbeddedSearch(open_engine(settings, store))
+    return EmbeddedSearch(engine or open_engine(settings, store))

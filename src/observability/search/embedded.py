@@ -1,4 +1,6 @@
-"""The embedded search: the query AST as parameterised SQL over the `logs` table.
+"""The embedded search: the query AST as parameterised SQL over the `logs` table (or
+`predictions`, whose `features.<name>:value` matches the feature's JSON text exactly,
+as OpenSearch's `flat_object` does).
 
 Runs on any `QueryEngine` (DuckDB over the store by default), with every value bound as
 a `:name` parameter. Text terms become one regular expression each over `lower(event)`
@@ -16,10 +18,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from observability.core.fields import Kind
 from observability.query.base import QueryEngine, QueryError
-from observability.search.hits import HIT_FIELDS, to_hit
+from observability.search.hits import KIND_HIT_FIELDS, to_hit
 from observability.search.model import (
     ATTRIBUTE_PREFIX,
+    FEATURE_PREFIX,
     And,
     Exact,
     MatchAll,
@@ -40,10 +44,17 @@ from observability.search.request import (
 from observability.search.text import phrase_regex, prefix_regex
 
 BACKEND: Final = "embedded"
-#: The sort key: whole milliseconds since the epoch, the index's date precision.
+#: Whole milliseconds since the epoch: the time buckets of the aggregations.
 TS_MS: Final = "date_diff('millisecond', from_unixtime(0), timestamp)"
+#: The sort key: microseconds since the epoch, the records' full precision.
+TS_US: Final = "date_diff('microsecond', from_unixtime(0), timestamp)"
+NS_PER_US: Final = 1000
 #: JSON-text columns reached by a path (`exception.type`, `attributes.<key>`).
 _JSON_PATHS: Final = {"exception.type": ("exception", "type")}
+#: Free-form JSON-text columns whose leaves a query names as `<column>.<key>`.
+_JSON_COLUMNS: Final = (ATTRIBUTE_PREFIX, FEATURE_PREFIX)
+#: The column the `models` filter matches, per kind.
+_MODEL_COLUMN: Final = {Kind.LOG: "attributes.model", Kind.PREDICTION: "model"}
 
 
 @dataclass
@@ -83,8 +94,8 @@ class Sql:
 
 def column_sql(name: str) -> str:
     """The SQL expression of a searchable field (a column, or a path into JSON text)."""
-    if name.startswith(ATTRIBUTE_PREFIX):
-        column, path = "attributes", name.removeprefix(ATTRIBUTE_PREFIX)
+    if name.startswith(_JSON_COLUMNS):
+        column, path = name.split(".", 1)
     elif name in _JSON_PATHS:
         column, path = _JSON_PATHS[name]
     else:
@@ -101,7 +112,7 @@ def where_sql(request: SearchRequest, sql: Sql) -> str:
         ("level", request.levels),
         ("env", request.envs),
         ("trace_id", request.trace_ids),
-        (column_sql("attributes.model"), request.models),
+        (column_sql(_MODEL_COLUMN[request.kind]), request.models),
     ):
         if values:
             parts.append(sql.any_of(column, values))
@@ -112,13 +123,14 @@ def where_sql(request: SearchRequest, sql: Sql) -> str:
     return " AND ".join(parts)
 
 
-def cursor_sql(request: SearchRequest, sql: Sql, sort_ms: str) -> str:
-    """Rows after the cursor in sort order: (ms, record_id) past the last hit's."""
+def cursor_sql(request: SearchRequest, sql: Sql, sort_us: str) -> str:
+    """Rows after the cursor in sort order: (µs, record_id) past the last hit's."""
     if request.after is None:
         return "TRUE"
     op = "<" if request.sort == "desc" else ">"
-    ts, rid = sql.bind(request.after.timestamp_ms), sql.bind(request.after.record_id)
-    return f"({sort_ms} {op} {ts} OR ({sort_ms} = {ts} AND record_id {op} {rid}))"
+    ts = sql.bind(request.after.timestamp_ns // NS_PER_US)
+    rid = sql.bind(request.after.record_id)
+    return f"({sort_us} {op} {ts} OR ({sort_us} = {ts} AND record_id {op} {rid}))"
 
 
 class EmbeddedSearch:
@@ -140,15 +152,16 @@ class EmbeddedSearch:
         sql = Sql()
         order = "DESC" if request.sort == "desc" else "ASC"
         where = where_sql(request, sql)
-        after = cursor_sql(request, sql, "sort_ms")
+        after = cursor_sql(request, sql, "sort_us")
         limit = sql.bind(request.size + 1)
+        fields = ", ".join(KIND_HIT_FIELDS[request.kind])
         rows = self._run(
-            f"WITH matched AS (SELECT {', '.join(HIT_FIELDS)}, {TS_MS} AS sort_ms "  # noqa: S608
-            f"FROM logs WHERE {where}), "
+            f"WITH matched AS (SELECT {fields}, {TS_US} AS sort_us "  # noqa: S608
+            f"FROM {request.kind.plural} WHERE {where}), "
             f"page AS (SELECT * FROM matched WHERE {after} "
-            f"ORDER BY sort_ms {order}, record_id {order} LIMIT {limit}) "
+            f"ORDER BY sort_us {order}, record_id {order} LIMIT {limit}) "
             "SELECT counted.total_n, page.* FROM (SELECT count(*) AS total_n FROM matched) "
-            f"AS counted LEFT JOIN page ON TRUE ORDER BY page.sort_ms {order}, "
+            f"AS counted LEFT JOIN page ON TRUE ORDER BY page.sort_us {order}, "
             f"page.record_id {order}",
             sql.params,
         )
@@ -156,9 +169,10 @@ class EmbeddedSearch:
         rows = [row for row in rows if row["record_id"] is not None]
         more = len(rows) > request.size
         rows = rows[: request.size]
-        cursor = Cursor(rows[-1]["sort_ms"], rows[-1]["record_id"]) if more else None
+        last = rows[-1] if more else None
+        cursor = Cursor(last["sort_us"] * NS_PER_US, last["record_id"]) if last else None
         return SearchResult(
-            hits=[to_hit(row) for row in rows],
+            hits=[to_hit(row, request.kind, sql_row=True) for row in rows],
             total=total,
             next_cursor=cursor.encode() if cursor else None,
             backend=BACKEND,

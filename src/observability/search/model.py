@@ -15,6 +15,11 @@ an exact, case-sensitive match on a keyword field (`level` values are normalised
 schema does), `attributes.<key>:value` an exact match on one free-form attribute. Leading
 or inner wildcards, `?`, fuzzy `~`, boosts `^`, ranges `[a TO b]` and regexes are refused
 with a message; so is a query over `MAX_CLAUSES` clauses or `MAX_DEPTH` parentheses.
+
+Predictions are searched by field only (they have no free text): `model`,
+`model_version`, `prediction_id`, ... and `features.<name>:value`, an exact match on a
+feature's value as JSON writes it (`features.country:DE`, `features.amount:12.5`,
+`features.returning:true`), the way OpenSearch's `flat_object` matches a leaf.
 """
 
 from __future__ import annotations
@@ -24,11 +29,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from observability.core.errors import ObservabilityError, StoreError
+from observability.core.fields import Kind
 from observability.search.text import is_word, tokens
 
 MAX_QUERY_CHARS: Final = 1024
 MAX_CLAUSES: Final = 32
 MAX_DEPTH: Final = 8
+#: Words of one phrase: the embedded backend's regex for 150 one-letter words is too large
+#: for DuckDB's RE2 to compile; 32 keeps every phrase the query length allows compilable.
+MAX_PHRASE_WORDS: Final = 32
 #: A prefix shorter than this would expand to most of the terms dictionary.
 MIN_PREFIX_CHARS: Final = 2
 
@@ -51,7 +60,18 @@ KEYWORD_FIELDS: Final = frozenset(
     }
 )
 ATTRIBUTE_PREFIX: Final = "attributes."
+FEATURE_PREFIX: Final = "features."
 _ATTRIBUTE_KEY: Final = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
+
+#: Exact-match fields of prediction records.
+PREDICTION_KEYWORD_FIELDS: Final = frozenset(
+    {"model", "model_version", "prediction_id", "service", "env", "trace_id", "record_id"}
+)
+#: Per searchable kind: its exact-match fields and its free-form maps (`<map>.<key>:value`).
+SEARCHABLE: Final = {
+    Kind.LOG: (KEYWORD_FIELDS, (ATTRIBUTE_PREFIX,)),
+    Kind.PREDICTION: (PREDICTION_KEYWORD_FIELDS, (FEATURE_PREFIX, ATTRIBUTE_PREFIX)),
+}
 
 LEVELS: Final = ("debug", "info", "warning", "error", "critical")
 _LEVEL_ALIASES: Final = {
@@ -206,7 +226,8 @@ def _lex_word(query: str, start: int) -> tuple[_Token, int]:
 
 
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, kind: Kind) -> None:
+        self.kind = kind
         self.tokens = _lex(query)
         self.at = 0
         self.depth = 0
@@ -274,11 +295,11 @@ class _Parser:
             self.clauses += 1
             if self.clauses > MAX_CLAUSES:
                 raise SearchError(f"the query has more than {MAX_CLAUSES} clauses")
-            return _clause(token)
+            return _clause(token, self.kind)
         raise SearchError(f"unexpected {token.text!r} at character {token.position + 1}")
 
 
-def _clause(token: _Token) -> Node:
+def _clause(token: _Token, kind: Kind) -> Node:
     where = f"at character {token.position + 1}"
     if token.kind == "PHRASE":
         field, text, phrase = token.field, token.text, True
@@ -288,10 +309,12 @@ def _clause(token: _Token) -> Node:
                 raise SearchError(f"{_REFUSED[ch]} ({where})")
         head, colon, rest = token.text.partition(":")
         field, text, phrase = (head, rest, False) if colon else (None, token.text, False)
-    if field is not None and not _known_field(field):
+    keywords, maps = SEARCHABLE[kind]
+    if field is not None and not _known_field(field, kind):
+        text_field = f"{TEXT_FIELD}, " if kind is Kind.LOG else ""
         raise SearchError(
-            f"unknown field {field!r} ({where}): search {TEXT_FIELD}, "
-            f"{', '.join(sorted(KEYWORD_FIELDS))} or attributes.<key> "
+            f"unknown field {field!r} ({where}): search {text_field}"
+            f"{', '.join(sorted(keywords))} or {' or '.join(m + '<key>' for m in maps)} "
             '(quote text that contains ":")'
         )
     if not text:
@@ -302,9 +325,14 @@ def _clause(token: _Token) -> Node:
         first = "leading" if body.startswith("*") or not body else "inner"
         raise SearchError(f"{first} wildcards are not allowed, only a trailing * ({where})")
     if field is None or field == TEXT_FIELD:
+        if kind is not Kind.LOG:
+            raise SearchError(
+                f"{kind.plural} have no free text ({where}): name a field, as in "
+                "model:fraud or features.country:DE"
+            )
         return _text(body, prefix, where)
-    if field.startswith(ATTRIBUTE_PREFIX) and prefix:
-        raise SearchError(f"attributes match exactly, without wildcards ({where})")
+    if field.startswith(maps) and prefix:
+        raise SearchError(f"{field.split('.', 1)[0]} match exactly, without wildcards ({where})")
     if prefix and len(body) < MIN_PREFIX_CHARS:
         raise SearchError(f"a prefix needs at least {MIN_PREFIX_CHARS} characters ({where})")
     if field == "level":
@@ -312,11 +340,15 @@ def _clause(token: _Token) -> Node:
     return Exact(field, body, prefix)
 
 
-def _known_field(field: str) -> bool:
-    if field == TEXT_FIELD or field in KEYWORD_FIELDS:
+def _known_field(field: str, kind: Kind) -> bool:
+    keywords, maps = SEARCHABLE[kind]
+    if field in keywords or (kind is Kind.LOG and field == TEXT_FIELD):
         return True
-    key = field.removeprefix(ATTRIBUTE_PREFIX)
-    return key != field and _ATTRIBUTE_KEY.fullmatch(key) is not None
+    for prefix in maps:
+        key = field.removeprefix(prefix)
+        if key != field:
+            return _ATTRIBUTE_KEY.fullmatch(key) is not None
+    return False
 
 
 def _text(body: str, prefix: bool, where: str) -> Text:
@@ -330,11 +362,16 @@ def _text(body: str, prefix: bool, where: str) -> Text:
     words = tokens(body)
     if not words:
         raise SearchError(f"{body!r} has no searchable characters ({where})")
+    if len(words) > MAX_PHRASE_WORDS:
+        raise SearchError(f"a phrase has at most {MAX_PHRASE_WORDS} words ({where})")
     return Text(tuple(words))
 
 
-def parse_query(query: str) -> Node:
-    """The AST of a query string; SearchError with a readable message when refused."""
+def parse_query(query: str, kind: Kind = Kind.LOG) -> Node:
+    """The AST of a query over records of `kind`; SearchError with a readable message
+    when refused."""
+    if kind not in SEARCHABLE:
+        raise SearchError(f"{kind.plural} are not searched: search logs or predictions")
     if len(query) > MAX_QUERY_CHARS:
         raise SearchError(f"the query is longer than {MAX_QUERY_CHARS} characters")
-    return _Parser(query).parse()
+    return _Parser(query, kind).parse()

@@ -1,11 +1,15 @@
-"""The OpenSearch backend: the query AST as a bool query over the daily `logs-*` indices.
+"""The OpenSearch backend: the query AST as a bool query over the daily indices of a kind
+(`logs-*`, `predictions-*`).
 
 Everything is a filter (hits sort by time, so scores are never computed): text terms are
 `match` / `match_phrase` / `prefix` on the analysed `event`, exact values `term` /
-`prefix` on keyword fields (and on `attributes.<key>` leaves of the flat object), the
-time range a `range` in epoch milliseconds. Hits sort on (timestamp, record_id) and
-pages follow with `search_after`; from the second page on, a point in time keeps the
-pages consistent while documents keep arriving, and the last page closes it.
+`prefix` on keyword fields (and on `attributes.<key>` / `features.<name>` leaves of the
+flat objects), the time range a `range` in epoch milliseconds. Hits sort on (timestamp,
+record_id) and pages follow with `search_after`; from the second page on, a point in
+time keeps the pages consistent while documents keep arriving, and the last page closes
+it. The timestamp sorts as `date_nanos` (`numeric_type`): indices made before the
+templates mapped it so (`date`, milliseconds) and after sort together, and the sort
+value, which the cursor carries, keeps every digit a record has.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from opensearchpy.exceptions import (
     TransportError,
 )
 
-from observability.search.hits import HIT_FIELDS, to_hit
+from observability.core.fields import Kind
+from observability.index.templates import INDEX_PREFIX, INDEXED_KINDS
+from observability.search.hits import KIND_HIT_FIELDS, to_hit
 from observability.search.model import (
     And,
     Exact,
@@ -48,6 +54,10 @@ from observability.search.request import (
 BACKEND: Final = "opensearch"
 #: The indices the index templates cover (`logs-YYYY.MM.DD`).
 LOGS_PATTERN: Final = "logs-*"
+#: The indices searched per kind.
+PATTERNS: Final = {kind: f"{INDEX_PREFIX[kind]}-*" for kind in INDEXED_KINDS}
+#: The field the `models` filter matches, per kind.
+_MODEL_FIELD: Final = {Kind.LOG: "attributes.model", Kind.PREDICTION: "model"}
 #: How long a point in time stays open between two page requests.
 PIT_KEEP_ALIVE: Final = "2m"
 #: Terms aggregation size: more than the levels or services a deployment has, so the
@@ -107,7 +117,7 @@ def request_query(request: SearchRequest) -> dict[str, Any]:
         ("level", request.levels),
         ("env", request.envs),
         ("trace_id", request.trace_ids),
-        ("attributes.model", request.models),
+        (_MODEL_FIELD[request.kind], request.models),
     ):
         if values:
             clauses.append({"terms": {name: list(values)}})
@@ -126,13 +136,16 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
     order = request.sort
     body: dict[str, Any] = {
         "query": request_query(request),
-        "sort": [{"timestamp": {"order": order}}, {"record_id": {"order": order}}],
+        "sort": [
+            {"timestamp": {"order": order, "numeric_type": "date_nanos"}},
+            {"record_id": {"order": order}},
+        ],
         "size": request.size + 1,
         "track_total_hits": True,
-        "_source": {"includes": list(HIT_FIELDS)},
+        "_source": {"includes": list(KIND_HIT_FIELDS[request.kind])},
     }
     if request.after is not None:
-        body["search_after"] = [request.after.timestamp_ms, request.after.record_id]
+        body["search_after"] = [request.after.timestamp_ns, request.after.record_id]
     if request.interval_ms is not None:
         per_key = {
             key: {"terms": {"field": key, "size": MAX_TERMS}} for key in ("level", "service")
@@ -151,38 +164,46 @@ def search_body(request: SearchRequest) -> dict[str, Any]:
 
 
 class OpenSearchSearch:
-    """Search the `logs-*` indices of an OpenSearch cluster (client injected)."""
+    """Search the daily indices of an OpenSearch cluster (client injected).
+
+    `indices` overrides the index pattern searched per kind (default `PATTERNS`).
+    """
 
     name = BACKEND
 
     def __init__(
-        self, client: OpenSearch, *, index: str = LOGS_PATTERN, timeout_seconds: float = 30.0
+        self,
+        client: OpenSearch,
+        *,
+        indices: Mapping[Kind, str] | None = None,
+        timeout_seconds: float = 30.0,
     ) -> None:
         self._client = client
-        self._index = index
+        self._indices = {**PATTERNS, **(indices or {})}
         self._timeout = timeout_seconds
 
     def search(self, request: SearchRequest) -> SearchResult:
         """One page of hits, the exact total and, when asked, the aggregations."""
         started = time.perf_counter()
         body = search_body(request)
+        index = self._indices[request.kind]
         pit = None
         if request.after is not None:
-            pit = request.after.pit or self._open_pit()
+            pit = request.after.pit or self._open_pit(index)
             body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
-        response = self._call(body, with_pit=pit is not None)
+        response = self._call(body, index=None if pit is not None else index)
         hits = response["hits"]["hits"]
         more = len(hits) > request.size
         hits = hits[: request.size]
         pit = response.get("pit_id", pit)
         cursor = None
         if more:
-            sort_ms, record_id = hits[-1]["sort"]
-            cursor = Cursor(int(sort_ms), str(record_id), pit).encode()
+            sort_ns, record_id = hits[-1]["sort"]
+            cursor = Cursor(int(sort_ns), str(record_id), pit).encode()
         elif pit is not None:
             self._close_pit(pit)
         return SearchResult(
-            hits=[to_hit(hit["_source"]) for hit in hits],
+            hits=[to_hit(hit["_source"], request.kind) for hit in hits],
             total=int(response["hits"]["total"]["value"]),
             next_cursor=cursor,
             backend=BACKEND,
@@ -190,13 +211,15 @@ class OpenSearchSearch:
             aggregations=_aggregations(request, response.get("aggregations")),
         )
 
-    def _call(self, body: dict[str, Any], *, with_pit: bool) -> dict[str, Any]:
+    def _call(self, body: dict[str, Any], *, index: str | None) -> dict[str, Any]:
+        """Search `index`, or, when None, the point in time the body names."""
         params = {"request_timeout": self._timeout}
+        with_pit = index is None
         try:
             if with_pit:
                 response: dict[str, Any] = self._client.search(body=body, params=params)
             else:
-                response = self._client.search(index=self._index, body=body, params=params)
+                response = self._client.search(index=index, body=body, params=params)
         except OpenSearchConnectionError as exc:  # a TransportError subclass: first
             raise SearchBackendError(f"OpenSearch is unreachable: {exc}") from None
         except NotFoundError as exc:
@@ -207,11 +230,9 @@ class OpenSearchSearch:
             raise _translate(exc) from None
         return response
 
-    def _open_pit(self) -> str:
+    def _open_pit(self, index: str) -> str:
         try:
-            response = self._client.create_pit(
-                index=self._index, params={"keep_alive": PIT_KEEP_ALIVE}
-            )
+            response = self._client.create_pit(index=index, params={"keep_alive": PIT_KEEP_ALIVE})
         except OpenSearchConnectionError as exc:
             raise SearchBackendError(f"OpenSearch is unreachable: {exc}") from None
         except TransportError as exc:

@@ -1,23 +1,33 @@
 """A search request (query, filters, sort, page), its cursor, and the result shape.
 
 Both backends take a `SearchRequest` and return a `SearchResult`, field for field the
-same for the same data. Time is compared at millisecond precision, the precision of the
-index's `date` type: bounds are truncated to the millisecond, `since` is inclusive and
-`until` exclusive, and hits sort by (timestamp in ms, record_id) with record_id as the
-tie-breaker, in the same direction.
+same for the same data. Times are read by the one time grammar (`core/times.py`); bounds
+are truncated to the millisecond, `since` is inclusive and `until` exclusive. Hits sort
+by the full timestamp (records carry microseconds; daily indices made since the
+templates map `date_nanos` keep them, older `date` ones only milliseconds), then by
+record_id, in the same direction; the cursor carries the timestamp in nanoseconds.
+A request searches one kind: logs (the default) or predictions.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 import orjson
 
+from observability.core.checks import is_name
+from observability.core.fields import Kind
+from observability.core.times import (
+    EARLIEST,
+    TimeGrammarError,
+    check_order,
+    parse_duration,
+    parse_instant,
+)
 from observability.search.model import MatchAll, Node, SearchError, normalize_level, parse_query
 
 SortOrder = Literal["desc", "asc"]
@@ -26,18 +36,9 @@ DEFAULT_SIZE: Final = 50
 MAX_SIZE: Final = 1000
 #: OpenSearch's default `search.max_buckets` is 65,535; stay far below it.
 MAX_BUCKETS: Final = 2000
-
-_DURATION: Final = re.compile(r"(\d+)\s*(ms|s|m|h|d|w)")
-_UNIT_MS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-_UNIT_MS["w"] = 7 * _UNIT_MS["d"]
-
-
-def parse_duration_ms(text: str) -> int:
-    """`15m`, `1h`, `7d` -> milliseconds; SearchError for anything else."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None or int(match.group(1)) <= 0:
-        raise SearchError(f"bad duration {text!r}: expected a number and ms, s, m, h, d or w")
-    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+NS_PER_MS: Final = 1_000_000
+#: Kinds a search can be over.
+SEARCHED_KINDS: Final = (Kind.LOG, Kind.PREDICTION)
 
 
 def truncate_ms(moment: datetime) -> datetime:
@@ -48,52 +49,43 @@ def truncate_ms(moment: datetime) -> datetime:
 
 def epoch_ms(moment: datetime) -> int:
     """Milliseconds since the epoch of a UTC moment (floor)."""
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = moment.astimezone(UTC) - EARLIEST
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
 def from_epoch_ms(ms: int) -> datetime:
     """The UTC moment of an epoch-millisecond value."""
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
-
-
-def parse_time(text: str, now: datetime) -> datetime:
-    """An RFC 3339 time, or a duration meaning that long before `now` (`1h`)."""
-    text = text.strip()
-    if _DURATION.fullmatch(text):
-        return now - timedelta(milliseconds=parse_duration_ms(text))
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise SearchError(f"bad time {text!r}: expected RFC 3339 or a duration like 1h") from None
-    if moment.tzinfo is None:
-        raise SearchError(f"bad time {text!r}: give a UTC offset (Z or +00:00)")
-    return moment
+    return EARLIEST + timedelta(milliseconds=ms)
 
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Where the next page starts: the last hit's sort values, and a point in time if open."""
 
-    timestamp_ms: int
+    #: The last hit's timestamp in nanoseconds since the epoch (its full precision).
+    timestamp_ns: int
     record_id: str
     #: OpenSearch point-in-time id, carried between deep pages (embedded: always None).
     pit: str | None = None
 
     def encode(self) -> str:
         """An opaque URL-safe token."""
-        body = {"t": self.timestamp_ms, "r": self.record_id}
+        body: dict[str, object] = {"n": self.timestamp_ns, "r": self.record_id}
         if self.pit is not None:
             body["p"] = self.pit
         return base64.urlsafe_b64encode(orjson.dumps(body)).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
-        """The cursor a previous page returned; SearchError when it is not one."""
+        """The cursor a previous page returned; SearchError when it is not one.
+
+        A cursor of the millisecond era (`t`) still reads, as that millisecond's start.
+        """
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             body = orjson.loads(raw)
-            timestamp, record_id, pit = body["t"], body["r"], body.get("p")
+            record_id, pit = body["r"], body.get("p")
+            timestamp = body["n"] if "n" in body else body["t"] * NS_PER_MS
         except (binascii.Error, ValueError, KeyError, TypeError):
             raise SearchError("bad search_after cursor: pass next_cursor unchanged") from None
         if type(timestamp) is not int or type(record_id) is not str:
@@ -108,11 +100,13 @@ class SearchRequest:
     """What to search for; build it with `SearchRequest.build` to validate every part."""
 
     query: Node = field(default_factory=MatchAll)
+    #: What is searched: logs, or predictions (by field only).
+    kind: Kind = Kind.LOG
     services: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     envs: tuple[str, ...] = ()
     trace_ids: tuple[str, ...] = ()
-    #: Matched against the `model` attribute of log records (`attributes.model`).
+    #: Logs: matched against their `model` attribute; predictions: their `model`.
     models: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
@@ -127,6 +121,7 @@ class SearchRequest:
         cls,
         q: str = "",
         *,
+        kind: str | Kind = Kind.LOG,
         services: tuple[str, ...] = (),
         levels: tuple[str, ...] = (),
         envs: tuple[str, ...] = (),
@@ -140,31 +135,38 @@ class SearchRequest:
         interval: str | None = None,
         now: datetime | None = None,
     ) -> SearchRequest:
-        """Parse and check everything a caller (route, CLI) passes as text."""
+        """Parse and check everything a caller (route, CLI) passes as text.
+
+        Times and the interval follow the one time grammar (`core/times.py`); services
+        and models, which the embedded backend turns into store paths, follow the
+        partition rule of ingest. Every refusal is a SearchError naming the parameter.
+        """
         moment = now or datetime.now(UTC)
+        searched = _kind(kind)
+        if searched is not Kind.LOG and (_clean(levels) or interval):
+            raise SearchError(
+                "level filters and interval counts are for logs; predictions have no level"
+            )
         if sort not in ("desc", "asc"):
             raise SearchError(f"bad sort {sort!r}: expected desc or asc")
         if not 1 <= size <= MAX_SIZE:
             raise SearchError(f"size must be between 1 and {MAX_SIZE}, got {size}")
-        start = _moment(since, moment)
-        end = _moment(until, moment)
-        if start is not None and end is not None and start >= end:
-            raise SearchError("since must be before until")
-        interval_ms = parse_duration_ms(interval) if interval else None
-        if interval_ms is not None:
-            if interval_ms < 1000:
-                raise SearchError("the aggregation interval must be at least 1s")
-            if start is not None and (end or moment) - start > timedelta(
-                milliseconds=interval_ms * MAX_BUCKETS
-            ):
-                raise SearchError(f"the interval makes more than {MAX_BUCKETS} buckets")
+        start = _moment("since", since, moment)
+        end = _moment("until", until, moment)
+        if start is not None and end is not None:
+            try:
+                check_order(start, end)
+            except TimeGrammarError as exc:
+                raise SearchError(f"since must be before until: {exc}") from None
+        interval_ms = _interval_ms(interval, start, end or moment)
         return cls(
-            query=parse_query(q),
-            services=_clean(services),
+            query=parse_query(q, searched),
+            kind=searched,
+            services=_names("service", services),
             levels=tuple(dict.fromkeys(normalize_level(level) for level in _clean(levels))),
             envs=_clean(envs),
             trace_ids=_clean(trace_ids),
-            models=_clean(models),
+            models=_names("model", models),
             since=start,
             until=end,
             sort="asc" if sort == "asc" else "desc",
@@ -174,13 +176,49 @@ class SearchRequest:
         )
 
 
-def _moment(value: str | datetime | None, now: datetime) -> datetime | None:
+def _kind(value: str | Kind) -> Kind:
+    """`log`/`logs` or `prediction`/`predictions`; SearchError for anything else."""
+    try:
+        kind = value if isinstance(value, Kind) else Kind.from_plural(str(value))
+    except ValueError:
+        kind = None
+    if kind not in SEARCHED_KINDS:
+        raise SearchError(f"bad kind {str(value)[:40]!r}: expected log or prediction")
+    return kind
+
+
+def _moment(name: str, value: str | datetime | None, now: datetime) -> datetime | None:
     if value is None or value == "":
         return None
-    moment = value if isinstance(value, datetime) else parse_time(value, now)
-    if moment.tzinfo is None:
-        raise SearchError("times must be timezone-aware (UTC)")
-    return truncate_ms(moment)
+    try:
+        return truncate_ms(parse_instant(value, now))
+    except TimeGrammarError as exc:
+        raise SearchError(f"{name}: {exc}") from None
+
+
+def _interval_ms(interval: str | None, start: datetime | None, end: datetime) -> int | None:
+    """The bucket width in ms; refused when it would make more than MAX_BUCKETS buckets."""
+    if not interval:
+        return None
+    try:
+        width = parse_duration(interval)
+    except TimeGrammarError as exc:
+        raise SearchError(f"interval: {exc}") from None
+    if start is not None and end - start > width * MAX_BUCKETS:
+        raise SearchError(f"the interval makes more than {MAX_BUCKETS} buckets")
+    return int(width.total_seconds()) * 1000
+
+
+def _names(name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Services or models, each a valid partition value (ingest's rule), else SearchError."""
+    cleaned = _clean(values)
+    for value in cleaned:
+        if not is_name(value):
+            raise SearchError(
+                f"bad {name} {value[:80]!r}: 1-128 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+    return cleaned
 
 
 def _clean(values: tuple[str, ...]) -> tuple[str, ...]:

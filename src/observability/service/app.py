@@ -1,73 +1,109 @@
-"""`create_app(settings, deps)`: the collector's FastAPI app, wired from injected parts.
+"""`create_app(runtime, roles)`: the FastAPI app, composed of the roles it runs.
 
-The lifespan replays the journal before the first request is served, runs the flush
-task, and flushes everything on shutdown.
+- collector: the ingest routes; the lifespan replays the journal before the first request
+  is served, runs the flush task, and flushes everything on shutdown;
+- api: the dashboard API's read routes, silences, search, and the UI at `/`;
+- worker: scheduled jobs (drift per model's cron, compaction of closed hours) in a
+  background thread, isolated from each other and from the request path.
+`/healthz`, `/readyz` and `/metrics` answer in every composition.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 
-from observability.core.settings import Settings
-
-if TYPE_CHECKING:
-    from observability.analyze.scheduler import DriftScheduler
+from observability.auth.middleware import install_auth
+from observability.runtime import Runtime
 from observability.service.collector import BufferPolicy, Collector, Flusher
-from observability.service.deps import AppState, ServiceDeps
-from observability.service.errors import install_error_handler
-from observability.service.routes import health, ingest, search
+from observability.service.deps import AppState, BackgroundWorker
+from observability.service.errors import install_error_handlers
+from observability.service.roles import ALL_ROLES, Role
+from observability.service.routes import (
+    alerts,
+    health,
+    ingest,
+    jobs,
+    models,
+    queries,
+    reports,
+    search,
+    services,
+    silences,
+    whoami,
+)
+from observability.service.routes.reads import GZIP_LEVEL, GZIP_MINIMUM
+from observability.service.timing import RequestTiming
+from observability.service.ui import install_ui
+
+log = logging.getLogger(__name__)
+
+WorkerFactory = Callable[[Runtime], BackgroundWorker]
 
 
-def create_app(settings: Settings, deps: ServiceDeps) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    roles: frozenset[Role] = ALL_ROLES,
+    *,
+    worker_factory: WorkerFactory | None = None,
+) -> FastAPI:
     """The app; nothing touches disk until its lifespan starts."""
+    settings = runtime.settings
     policy = BufferPolicy(settings.buffer_max_bytes, settings.buffer_max_seconds)
     collector = Collector(
         settings.journal_dir,
-        deps.store,
-        deps.metrics,
-        deps.errors,
+        runtime.store,
+        runtime.metrics,
+        runtime.errors,
         policy,
-        on_written=deps.on_written,
+        on_written=runtime.on_written() if Role.COLLECTOR in roles else None,
     )
-    state = AppState(settings, deps, collector, Flusher(collector))
+    state = AppState(runtime, roles, collector, Flusher(collector))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(collector.start)
-        state.flusher.start()
-        scheduler = _start_drift_scheduler(settings, deps)
+        if Role.COLLECTOR in roles:
+            await run_in_threadpool(collector.start)
+            state.flusher.start()
+        if Role.WORKER in roles:
+            state.worker = (worker_factory or _default_worker)(runtime)
+            state.worker.start()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.stop()
-            await state.flusher.stop()
-            await run_in_threadpool(collector.close)
-            backend = getattr(_app.state, "search", None)
-            if backend is not None:
-                backend.close()
+            if state.worker is not None:
+                await run_in_threadpool(state.worker.stop)
+            if Role.COLLECTOR in roles:
+                await state.flusher.stop()
+                await run_in_threadpool(collector.close)
+            await run_in_threadpool(runtime.close)
 
-    app = FastAPI(title="observability collector", lifespan=lifespan)
+    app = FastAPI(title="observability", lifespan=lifespan)
     app.state.observability = state
-    install_error_handler(app)
-    app.include_router(ingest.router)
+    install_error_handlers(app)
+    install_auth(app, runtime)  # every route, now and later: see auth/policy.py
+    # Answers over 1 KiB to clients that accept gzip; level 6: most of 9's ratio, ~3x faster.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
+    # Outermost: the request histogram sees every answer, refusals by auth included.
+    app.add_middleware(RequestTiming, histogram=runtime.metrics.request_seconds)
     app.include_router(health.router)
-    app.include_router(search.router)
+    if Role.COLLECTOR in roles:
+        app.include_router(ingest.router)
+    if Role.API in roles:
+        install_ui(app)  # the built ui/ at `/` and its views (service/ui.py)
+        app.include_router(whoami.router)
+        app.include_router(search.router)
+        for resource in (models, reports, services, queries, jobs, alerts, silences):
+            app.include_router(resource.router)
     return app
 
 
-def _start_drift_scheduler(settings: Settings, deps: ServiceDeps) -> DriftScheduler | None:
-    """Run each model's drift job on its cron when a models file exists (Evidently loads
-    only then: a collector without models never imports it)."""
-    if not settings.models_config.is_file():
-        return None
-    from observability.analyze.scheduler import start_scheduler
-    from observability.query.factory import open_engine
+def _default_worker(runtime: Runtime) -> BackgroundWorker:
+    from observability.worker import build_worker
 
-    engine = open_engine(settings, deps.store)
-    return start_scheduler(settings, settings.models_config, store=deps.store, engine=engine)
+    return build_worker(runtime)

@@ -1,63 +1,56 @@
 """What the app is built from, and the FastAPI dependencies routes declare.
 
-`ServiceDeps` is assembled once at the composition root (`build_deps`, or a test with
-a LocalStore in tmp_path and a fresh registry) and handed to `create_app`.
+The app is built from one `Runtime` (settings, store, metrics registry, engines) made at
+the composition root (`observability serve`, the ASGI factory, a test with a LocalStore in
+tmp_path and a fresh registry). Routes reach it, and the parts the lifespan starts,
+through `StateDep`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from observability.core.aws import AwsClients
-from observability.core.metrics import Metrics, default_metrics
 from observability.core.settings import Settings
+from observability.runtime import Runtime
 from observability.service.collector import Collector, Flusher
-from observability.store.base import ObjectStore
-from observability.store.errors import ErrorWriter
-from observability.store.factory import open_store
+from observability.service.roles import Role
 
 
-@dataclass(frozen=True)
-class ServiceDeps:
-    """The store, the metrics (with their registry) and the refused-record writer."""
+class BackgroundWorker(Protocol):
+    """The worker role as the app runs it: started and stopped by the lifespan."""
 
-    store: ObjectStore
-    metrics: Metrics
-    errors: ErrorWriter
-    #: Called with the record lines of each file the collector has written (search indexing).
-    on_written: Callable[[Sequence[bytes]], None] | None = None
+    def start(self) -> None:
+        """Start ticking in the background."""
+        ...
 
+    def stop(self) -> None:
+        """Stop after the running job; bounded in time."""
+        ...
 
-def build_deps(settings: Settings) -> ServiceDeps:
-    """Production wiring: the configured store, the process-wide registry, and indexing
-    into OpenSearch when `OBSERVABILITY_OPENSEARCH_URL` is set."""
-    aws = AwsClients(settings) if settings.store_url.startswith("s3://") else None
-    store = open_store(settings.store_url, aws)
-    metrics = default_metrics()
-    errors = ErrorWriter(store, metrics)
-    on_written = None
-    if settings.opensearch_url:
-        from observability.index.client import client_from_settings
-        from observability.index.indexer import Indexer, IndexMetrics
-        from observability.service.collector.indexing import IndexOnWrite
-
-        indexer = Indexer(client_from_settings(settings), errors, IndexMetrics(metrics.registry))
-        on_written = IndexOnWrite(indexer, errors)
-    return ServiceDeps(store, metrics, errors, on_written)
+    def overdue(self, now: datetime) -> bool:
+        """Whether the last tick is older than the tick interval allows."""
+        ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class AppState:
-    """Per-app objects the lifespan creates; routes reach them through dependencies."""
+    """Per-app objects. The collector is built always (it touches nothing until started)
+    and started only with the collector role; the worker exists only with its role."""
 
-    settings: Settings
-    deps: ServiceDeps
+    runtime: Runtime
+    roles: frozenset[Role]
     collector: Collector
     flusher: Flusher
+    worker: BackgroundWorker | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The runtime's settings."""
+        return self.runtime.settings
 
 
 def get_state(request: Request) -> AppState:

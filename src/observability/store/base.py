@@ -1,4 +1,10 @@
-"""The store interface: a flat key space with atomic whole-object writes."""
+"""The store interface: a flat key space with atomic whole-object writes.
+
+Conditional writes (`put_if_absent`, `put_if_match`, `delete_if_match`) are what leases
+are built on: S3's `If-None-Match: *` and `If-Match: <etag>`, and on a local directory an
+exclusive link and a compare-and-swap under a lock, both atomic across processes. An ETag
+is opaque: compare it only with another ETag of the same store.
+"""
 
 from __future__ import annotations
 
@@ -32,4 +38,21 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether an object is at `key`."""
+        ...
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        """Read a whole object and its ETag together; KeyError when it does not exist."""
+        ...
+
+    def put_if_absent(self, key: str, data: bytes) -> str | None:
+        """Create an object only if none is at `key`: its ETag, or None when one exists."""
+        ...
+
+    def put_if_match(self, key: str, data: bytes, etag: str) -> str | None:
+        """Replace the object only if its ETag is still `etag`: the new ETag, or None when it
+        changed or is gone."""
+        ...
+
+    def delete_if_match(self, key: str, etag: str) -> bool:
+        """Remove the object only if its ETag is still `etag`; False when it changed or is gone."""
         ...

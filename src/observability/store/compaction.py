@@ -11,15 +11,26 @@ columns a query needs. The rules that make a re-run safe:
   same list (plus counts) is written after the file; a re-run compares it with the current
   listing and does nothing when they agree. A stale sidecar (a crash between the two puts)
   only causes a rewrite. Names starting with `_` are ignored by Athena and by our globs.
-- Source files are never deleted. Readers prefer compacted data for partitions where it
-  exists and read only the source files that its manifest does not list (files that arrived
-  after compaction), so no record is counted twice.
+- Source files are never deleted here; on S3 each one the file covers is tagged
+  (`store/tags.py`) for the bucket's lifecycle rule, which moves or expires it. Readers
+  prefer compacted data for partitions where it exists and read only the source files
+  that its manifest does not list (files that arrived after compaction), so no record is
+  counted twice.
 - Column types come from `core.schema.FIELDS`. Fields whose JSON type varies by record
   (`attributes`, `features`, `exception`, `prediction`, `label`) are stored as JSON text, so
-  two files never disagree on a column's type (the text is the source's, re-encoded only
-  when a record needed normalising). Partition columns live in the path only.
+  two files never disagree on a column's type (the text is the source's on the reference
+  path, DuckDB's rendering of it on the fast path: equal as JSON). Partition columns live
+  in the path only.
 - A line that cannot be stored goes to `errors/compaction/<reason>/`, never dropped; a
   rewrite does not report again the lines of sources an earlier run already covered.
+- Two ways to the same file. The fast path (`columnar.py`) has DuckDB read ingest's files
+  and write the Parquet file without validating again (ingest did); anything it does not
+  take as is (a line ingest did not write, a misplaced row, a decoding error) sends the
+  partition down the reference path below, which checks every record. `reference=True`
+  uses the reference path alone (the baseline that benchmarks and tests compare with).
+- Hot attributes (`core.fields.HOT_ATTRIBUTES`, `latency_ms` of logs) are typed columns
+  after `ingested_at`, and stay in `attributes`. The sidecar lists the file's columns: a
+  file with other columns is rewritten by the next run, and readers skip it until then.
 - An optional `on_compacted(partition, table)` hook (drift sketches use it) sees the rows
   just written. It runs after the Parquet put and before the sidecar, so a hook that fails
   leaves the sidecar stale and the next run compacts the partition, and calls it, again.
@@ -27,39 +38,31 @@ columns a query needs. The rules that make a re-run safe:
 
 from __future__ import annotations
 
-import gzip
+import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
 from typing import Any, Final
 
-import msgspec
 import orjson
 
 # pyarrow ships no type information; its objects are Any here.
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from observability.core.errors import Reason, RecordError, Rejection
-from observability.core.fields import JSON_TEXT_TYPES
+from observability.core import keys
+from observability.core.fields import HOT_ATTRIBUTES
 from observability.core.metrics import Metrics
-from observability.core.partitioning import KEY_COLUMN, Partition, parse_prefix, partition_of
-from observability.core.schema import (
-    FIELDS,
-    INGESTED_AT,
-    MAX_ID_LENGTH,
-    SCHEMA_VERSION,
-    FieldType,
-    Kind,
-    parse_json_line,
-    utc_now_iso,
-    validate,
-)
+from observability.core.partitioning import KEY_COLUMN, Partition, parse_prefix
+from observability.core.schema import FIELDS, INGESTED_AT, Kind, utc_now_iso
 from observability.store.base import ObjectStore
+from observability.store.columnar import ColumnarWriter, UnfitError
 from observability.store.errors import ErrorWriter
+from observability.store.reference import ARROW_TYPES, TIMESTAMP, convert, dictionary_columns, split
+from observability.store.tags import mark_compacted
+
+log = logging.getLogger(__name__)
 
 STAGE: Final = "compaction"
 OUTPUT_NAME: Final = "part-0000.parquet"
@@ -72,27 +75,21 @@ CHUNK_LINES: Final = 4096
 ROW_GROUP_ROWS: Final = 131_072
 #: Level 1 measured here: ~40% less write time than zstd's default 3, files within 1%.
 ZSTD_LEVEL: Final = 1
-#: Near-unique columns: dictionary pages only cost time (and size) before the fallback.
-_NO_DICTIONARY: Final = frozenset({"trace_id", "span_id", "request_id"})
-
-_TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
-_CANONICAL_TS: Final = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
-_ARROW_TYPES: Final[Mapping[FieldType, pa.DataType]] = {
-    FieldType.TIMESTAMP: _TIMESTAMP,
-    FieldType.NUMBER: pa.float64(),
-    FieldType.INTEGER: pa.int64(),
-}
-_LEVELS: Final = pa.array(["debug", "info", "warning", "error", "critical"])
+#: DuckDB threads of the fast path: compaction is a background job beside the collector
+#: and the API; one thread did as well as two on a loaded 2-core machine, and leaves a core.
+DUCKDB_THREADS: Final = 1
 
 
 def arrow_schema(kind: Kind) -> pa.Schema:
-    """The Parquet schema of a kind: FIELDS minus partition columns, plus `ingested_at`."""
+    """The Parquet schema of a kind: FIELDS minus partition columns, `ingested_at`, then
+    the kind's hot attributes."""
     columns = [
-        pa.field(f.name, _ARROW_TYPES.get(f.type, pa.string()))
+        pa.field(f.name, ARROW_TYPES.get(f.type, pa.string()))
         for f in FIELDS[kind]
         if f.name != KEY_COLUMN[kind]
     ]
-    columns.append(pa.field(INGESTED_AT, _TIMESTAMP))
+    columns.append(pa.field(INGESTED_AT, TIMESTAMP))
+    columns += [pa.field(h.name, ARROW_TYPES[h.type]) for h in HOT_ATTRIBUTES[kind]]
     return pa.schema(columns)
 
 
@@ -109,17 +106,6 @@ class CompactionResult:
     seconds: float
 
 
-class _UnfitError(Exception):
-    """A chunk that the vectorised path cannot store as is; the per-record path decides."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    name: str
-    type: FieldType
-    required: bool
-
-
 class Compactor:
     """Compacts partitions of one store; errors go to the same store's `errors/`."""
 
@@ -128,11 +114,26 @@ class Compactor:
         store: ObjectStore,
         metrics: Metrics,
         on_compacted: Callable[[Partition, pa.Table], None] | None = None,
+        *,
+        reference: bool = False,
     ) -> None:
         self._store = store
         self._metrics = metrics
         self._errors = ErrorWriter(store, metrics)
         self._on_compacted = on_compacted
+        self._columnar = (
+            None
+            if reference
+            else ColumnarWriter(
+                row_group_rows=ROW_GROUP_ROWS, zstd_level=ZSTD_LEVEL, threads=DUCKDB_THREADS
+            )
+        )
+
+    def close(self) -> None:
+        """Release the fast path's DuckDB connection and staging directory (also done when
+        the compactor is collected); a later `compact` opens them again."""
+        if self._columnar is not None:
+            self._columnar.close()
 
     def sources(self, partition: Partition) -> list[str]:
         """Data files directly in a partition (hidden `.`/`_` names are not data)."""
@@ -150,7 +151,7 @@ class Compactor:
         start, end = _floor_hour(start), _floor_hour(end)
         found: dict[Partition, list[str]] = {}
         for kind in kinds:
-            for key in self._store.list(f"{kind.plural}/"):
+            for key in self._store.list(keys.kind_prefix(kind)):
                 directory, _, name = key.rpartition("/")
                 if name.startswith((".", "_")):
                     continue
@@ -162,6 +163,12 @@ class Compactor:
                     continue
                 found.setdefault(partition, []).append(key)
         return dict(sorted(found.items(), key=lambda item: item[0].prefix))
+
+    def is_current(self, partition: Partition, sources: Sequence[str]) -> bool:
+        """Whether the partition's compacted file covers exactly `sources` (nothing to do)."""
+        return self._previous_sources(partition) == sorted(sources) and self._store.exists(
+            partition.compacted_key(OUTPUT_NAME)
+        )
 
     def compact(
         self,
@@ -179,6 +186,31 @@ class Compactor:
         kind = partition.kind
         manifest = {"version": MANIFEST_VERSION, "partition": partition.prefix, "sources": keys}
         schema = arrow_schema(kind).with_metadata({MANIFEST_METADATA_KEY: orjson.dumps(manifest)})
+        if self._columnar is not None:
+            try:
+                written = self._columnar.write(partition, schema, map(self._store.get, keys))
+            except UnfitError as unfit:
+                log.info("compacting %s record by record: %s", partition.prefix, unfit)
+            else:
+                table = None
+                if self._on_compacted is not None:
+                    table = pq.read_table(pa.BufferReader(written.data))
+                rows = written.rows
+                return self._finish(
+                    partition, manifest, written.data, (rows, 0), table=table, started=started
+                )
+        data, counts, table = self._by_record(partition, schema, keys, reported)
+        return self._finish(partition, manifest, data, counts, table=table, started=started)
+
+    def _by_record(
+        self, partition: Partition, schema: pa.Schema, keys: list[str], reported: frozenset[str]
+    ) -> tuple[bytes, tuple[int, int], pa.Table | None]:
+        """The reference path: the file, (rows, rejected), and the table if the hook wants it.
+
+        A chunk of lines at a time through `reference.convert`; what it refuses goes to
+        `errors/` (unless an earlier run already reported that source's lines).
+        """
+        kind = partition.kind
         sink = pa.BufferOutputStream()
         rows = rejected = 0
         pending: list[pa.RecordBatch] = []
@@ -188,13 +220,13 @@ class Compactor:
             schema,
             compression="zstd",
             compression_level=ZSTD_LEVEL,
-            use_dictionary=_dictionary_columns(kind),
+            use_dictionary=dictionary_columns(kind),
         ) as writer:
             for key in keys:
-                lines = _split(self._store.get(key))
+                lines = split(self._store.get(key))
                 for first in range(0, len(lines), CHUNK_LINES):
                     chunk = lines[first : first + CHUNK_LINES]
-                    batch, rejections = _convert(partition, schema, key, first, chunk)
+                    batch, rejections = convert(partition, schema, key, first, chunk)
                     if rejections and key not in reported:
                         self._errors.write(STAGE, rejections)
                     rejected += len(rejections)
@@ -208,11 +240,29 @@ class Compactor:
                         pending = []
             if pending:
                 writer.write_table(pa.Table.from_batches(pending, schema))
-        data = sink.getvalue().to_pybytes()
+        table = None if self._on_compacted is None else pa.Table.from_batches(kept, schema)
+        return sink.getvalue().to_pybytes(), (rows, rejected), table
+
+    def _finish(
+        self,
+        partition: Partition,
+        manifest: dict[str, Any],
+        data: bytes,
+        counts: tuple[int, int],
+        *,
+        table: pa.Table | None,
+        started: float,
+    ) -> CompactionResult:
+        """Put the file, run the hook, then write the sidecar and count."""
+        (rows, rejected), kind, keys = counts, partition.kind, manifest["sources"]
+        output = partition.compacted_key(OUTPUT_NAME)
         self._store.put(output, data)
-        if self._on_compacted is not None:
-            self._on_compacted(partition, pa.Table.from_batches(kept, schema))
+        if self._on_compacted is not None and table is not None:
+            self._on_compacted(partition, table)
+        # Before the sidecar: if tagging fails, the stale sidecar makes the next run redo it.
+        mark_compacted(self._store, keys)
         sidecar = {**manifest, "file": OUTPUT_NAME, "rows": rows, "rejected": rejected}
+        sidecar["columns"] = arrow_schema(kind).names
         sidecar["compacted_at"] = utc_now_iso()
         self._store.put(partition.compacted_key(MANIFEST_NAME), orjson.dumps(sidecar))
         self._metrics.records_accepted.labels(stage=STAGE, kind=kind.value).inc(rows)
@@ -229,19 +279,10 @@ class Compactor:
             return None
         if not isinstance(sidecar, dict) or sidecar.get("version") != MANIFEST_VERSION:
             return None
+        if sidecar.get("columns") != arrow_schema(partition.kind).names:
+            return None  # a file of other columns (hot attributes changed): rewrite it
         sources = sidecar.get("sources")
         return sources if isinstance(sources, list) else None
-
-
-def _dictionary_columns(kind: Kind) -> list[str]:
-    """Columns worth dictionary-encoding: all but ids, timestamps and near-unique strings."""
-    return [
-        column.name
-        for column in _COLUMNS[kind]
-        if column.name != KEY_COLUMN[kind]
-        and column.name not in _NO_DICTIONARY
-        and column.type not in (FieldType.ID, FieldType.TIMESTAMP)
-    ]
 
 
 def read_manifest(data: bytes) -> dict[str, Any]:
@@ -249,172 +290,6 @@ def read_manifest(data: bytes) -> dict[str, Any]:
     metadata = pq.read_schema(pa.BufferReader(data)).metadata or {}
     manifest: dict[str, Any] = orjson.loads(metadata[MANIFEST_METADATA_KEY])
     return manifest
-
-
-def _convert(
-    partition: Partition, schema: pa.Schema, key: str, first: int, lines: list[bytes]
-) -> tuple[pa.RecordBatch, list[Rejection]]:
-    """Lines -> a record batch: typed decoding and vectorised checks, per-record on doubt.
-
-    The fast path decodes each line into a typed struct (types, required fields and
-    unknown fields are checked by the decoder) and checks values column by column. Any
-    doubt sends the chunk down the slow path: the schema's own `validate` per line, the
-    same as ingest, then the fast path again on the normalised record.
-    """
-    decode = _DECODERS[partition.kind].decode
-    try:
-        return _to_batch(partition, schema, [decode(line) for line in lines]), []
-    except (msgspec.MsgspecError, _UnfitError):
-        pass
-    rows: list[Any] = []
-    kept: list[int] = []
-    rejections: list[Rejection] = []
-    for offset, line in enumerate(lines):
-        if line.isspace():
-            continue  # a blank line is not a record
-        try:
-            rows.append(decode(_normalised(partition, line)))
-            kept.append(offset)
-        except RecordError as error:
-            rejections.append(_reject(error, key, first + offset, line))
-    try:
-        return _to_batch(partition, schema, rows), rejections
-    except _UnfitError:
-        pass
-    fits: list[Any] = []
-    for row, offset in zip(rows, kept, strict=True):
-        try:
-            _to_batch(partition, schema, [row])
-            fits.append(row)
-        except _UnfitError as unfit:
-            problem = RecordError(Reason.INVALID_VALUE, f"cannot be stored in Parquet: {unfit}")
-            rejections.append(_reject(problem, key, first + offset, lines[offset]))
-    return _to_batch(partition, schema, fits), rejections
-
-
-def _split(data: bytes) -> list[bytes]:
-    """A file's lines, gzip or plain; CRs and blank lines are left to the decoders to judge
-    (JSON whitespace), which is what keeps this a C-speed split rather than a loop."""
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    lines = data.split(b"\n")
-    if b"" in lines:
-        lines = [line for line in lines if line]
-    return lines
-
-
-def _normalised(partition: Partition, line: bytes) -> bytes:
-    """A line validated and normalised like ingest does, re-encoded; RecordError if refused."""
-    kind = partition.kind
-    record = validate(parse_json_line(line), kind)
-    actual = partition_of(kind, record)
-    if actual != partition:
-        raise RecordError(
-            Reason.PARTITION_MISMATCH, f"belongs in {actual.prefix}, found in {partition.prefix}"
-        )
-    return orjson.dumps(record)
-
-
-def _reject(error: RecordError, key: str, index: int, line: bytes) -> Rejection:
-    message = f"{key} line {index + 1}: {error}"
-    return Rejection(error.reason, message, line, index, error.field)
-
-
-def _to_batch(partition: Partition, schema: pa.Schema, rows: list[Any]) -> pa.RecordBatch:
-    """Column-at-a-time conversion; raises _UnfitError instead of guessing about odd rows."""
-    kind = partition.kind
-    arrays: list[pa.Array] = []
-    for column in _COLUMNS[kind]:
-        values = list(map(attrgetter(column.name), rows))
-        if column.name == KEY_COLUMN[kind]:
-            if values.count(partition.key) != len(values):
-                raise _UnfitError(f"{column.name} differs from the partition")
-            continue
-        arrays.append(_array(column, values, partition))
-    try:
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise _UnfitError(str(exc)) from None
-
-
-def _array(column: _Column, values: list[Any], partition: Partition) -> pa.Array:
-    ftype = column.type
-    try:
-        if ftype in JSON_TEXT_TYPES:
-            texts = [bytes(raw) for raw in values]
-            return pa.array([t if t and t != b"null" else None for t in texts], pa.string())
-        if ftype is FieldType.TIMESTAMP:
-            return _timestamps(column.name, values, partition)
-        if ftype is FieldType.NUMBER:
-            return pa.array(values, pa.float64())
-        array = pa.array(values, _ARROW_TYPES.get(ftype, pa.string()))
-        check = _CHECKS.get(column.name) or _CHECKS.get(ftype.value)
-        if check is not None and not _all(check(array), array):
-            raise _UnfitError(f"{column.name} needs normalising")
-        return array
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise _UnfitError(f"{column.name}: {exc}") from None
-
-
-def _timestamps(name: str, values: list[Any], partition: Partition) -> pa.Array:
-    strings = pa.array(values, pa.string())
-    if not _all(pc.match_substring_regex(strings, _CANONICAL_TS), strings):
-        raise _UnfitError(f"{name} is not in canonical UTC form")
-    if name == "timestamp":
-        expected = partition.dt if partition.hour is None else f"{partition.dt}T{partition.hour}"
-        heads = pc.utf8_slice_codeunits(strings, 0, len(expected))
-        if not _all(pc.equal(heads, expected), strings):
-            raise _UnfitError("timestamp outside the partition")
-    return strings.cast(_TIMESTAMP)
-
-
-def _all(mask: pa.Array, values: pa.Array) -> bool:
-    """True when the mask holds wherever a value is present (nulls are checked elsewhere)."""
-    return bool(pc.all(pc.or_kleene(mask, pc.is_null(values))).as_py() is not False)
-
-
-#: Value checks the decoder cannot express; a failure sends the chunk to `validate`.
-_CHECKS: Final[Mapping[str, Callable[[pa.Array], pa.Array]]] = {
-    "level": lambda a: pc.is_in(a, value_set=_LEVELS),
-    "schema_version": lambda a: pc.and_(pc.greater_equal(a, 1), pc.less_equal(a, SCHEMA_VERSION)),
-    "kind": lambda a: pc.is_in(a, value_set=pa.array([k.value for k in Kind])),
-    FieldType.ID.value: lambda a: pc.and_(
-        pc.greater(pc.utf8_length(a), 0), pc.less_equal(pc.utf8_length(a), MAX_ID_LENGTH)
-    ),
-}
-_PYTHON_TYPES: Final[Mapping[FieldType, Any]] = {
-    FieldType.NUMBER: float,
-    FieldType.INTEGER: int,
-    **dict.fromkeys(JSON_TEXT_TYPES, msgspec.Raw),
-}
-
-
-def _row_type(kind: Kind) -> type[msgspec.Struct]:
-    """A struct per kind: required fields first, optional ones nullable with a default."""
-    fields: list[Any] = []
-    for column in sorted(_COLUMNS[kind], key=lambda c: not c.required):
-        python = _PYTHON_TYPES.get(column.type, str)
-        if column.required:
-            fields.append((column.name, python))
-        elif python is msgspec.Raw:
-            fields.append((column.name, python, msgspec.Raw()))
-        else:
-            fields.append((column.name, python | None, None))
-    return msgspec.defstruct(
-        f"{kind.value.title()}Row", fields, forbid_unknown_fields=True, gc=False
-    )
-
-
-_COLUMNS: Final[Mapping[Kind, tuple[_Column, ...]]] = {
-    kind: (
-        *(_Column(f.name, f.type, f.required) for f in fields),
-        _Column(INGESTED_AT, FieldType.TIMESTAMP, False),
-    )
-    for kind, fields in FIELDS.items()
-}
-_DECODERS: Final[Mapping[Kind, msgspec.json.Decoder[Any]]] = {
-    kind: msgspec.json.Decoder(_row_type(kind)) for kind in Kind
-}
 
 
 def _floor_hour(moment: datetime | None) -> datetime | None:

@@ -12,12 +12,16 @@ Choices, each so that nothing is lost or misfiled:
 - A record's data is one JSON object or NDJSON lines (an aggregated record from our sink).
   Good lines go on as one `Ok` record of normalised, newline-terminated NDJSON; each bad
   line becomes a Rejection with its reason and original bytes, and its neighbours go on.
-- **Partition mismatch.** Firehose takes one set of partition keys per output record, and
-  one input record cannot become two. The record's first good line decides the partition;
-  a later good line of another partition (kind, key, day or hour) is rejected with
-  `partition_mismatch` and its original bytes, so a replay from `errors/` files it in its
-  own partition. Our sink aggregates by partition and never makes such records; only a
-  foreign producer does, and a visible, replayable refusal beats a misfiled line.
+- **Lines of other partitions.** Firehose takes one set of partition keys per output
+  record, and one input record cannot become two. The record's first good line decides
+  its partition; later good lines of other partitions (kind, key, day or hour) are
+  returned in `EventResult.rerouted`, and the caller writes them to their own partitions
+  itself (`keys.rerouted_key`: named after the stream and record id, so a retried batch
+  overwrites them). Our sink aggregates by partition and never makes such records; a
+  foreign producer's mixed NDJSON and CloudWatch Logs subscription records do.
+- **CloudWatch Logs subscriptions.** A gzip record is a subscription message
+  (`transform/cloudwatch.py`): its log events become log lines, validated like any line;
+  a control message is `Dropped`.
 - A record whose every line is bad is `ProcessingFailed`: Firehose keeps the original
   under its error prefix, and the rejections are still returned so the reasons reach
   `errors/`. Undecodable base64 is `ProcessingFailed` with `bad_encoding`. Blank data holds
@@ -42,8 +46,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from observability.core.errors import Reason, RecordError, Rejection
-from observability.core.partitioning import KEY_COLUMN, Partition
+from observability.core.partitioning import Partition
 from observability.core.schema import Kind, utc_now_iso
+from observability.transform import cloudwatch
+from observability.transform.cloudwatch import LogGroupMapping, is_subscription_record
 from observability.transform.lines import split_lines, transform_line
 
 OK: Final = "Ok"
@@ -71,6 +77,8 @@ _FAILED_OVERHEAD: Final = (
 #: What an Ok entry adds to the ProcessingFailed entry counted for it, besides data and keys.
 _OK_EXTRA: Final = _OK_OVERHEAD - _FAILED_OVERHEAD
 _NO_REJECTIONS: Final[list[Rejection]] = []
+_NO_OTHERS: Final[dict[Partition, list[bytes]]] = {}
+_DEFAULT_LOG_GROUPS: Final = LogGroupMapping()
 _a2b: Final = binascii.a2b_base64
 _b2a: Final = binascii.b2a_base64
 
@@ -104,8 +112,12 @@ class EventResult:
     over_limit: int = 0
     #: Upper bound of the serialised response, in bytes.
     response_bytes: int = 0
-    #: Records that are `Ok` and also have rejections: position -> (kind, lines accepted).
+    #: Records that are `Ok` and also have rejections or rerouted lines: position ->
+    #: (kind, lines accepted).
     partial: dict[int, tuple[Kind, int]] = field(default_factory=dict)
+    #: Good lines of a record that belong to another partition than its own, for the
+    #: caller to write there: (record position, partition, lines).
+    rerouted: list[tuple[int, Partition, list[bytes]]] = field(default_factory=list)
 
     def fail_records(self, positions: Iterable[int]) -> int:
         """Turn `Ok` records into `ProcessingFailed` (their rejections could not be kept).
@@ -133,10 +145,12 @@ def transform_event(
     *,
     ingested_at: str | None = None,
     budget: int = RESPONSE_BUDGET_BYTES,
+    log_groups: LogGroupMapping = _DEFAULT_LOG_GROUPS,
 ) -> EventResult:
     """Transform a Firehose data-transformation event; never raises for any record content.
 
     `expected_kind` is the stream's kind: a line of another kind is rejected `wrong_kind`.
+    `log_groups` maps CloudWatch log groups to services (subscription records).
     """
     records: Sequence[Mapping[str, Any]] = event["records"]
     now = ingested_at or utc_now_iso()
@@ -155,8 +169,12 @@ def transform_event(
         except (ValueError, TypeError) as error:  # binascii.Error, non-ASCII, not a string
             out.refuse(position, record_id, [_bad_encoding(data, error)])
             continue
-        if b"\n" in payload:
-            good, bad, partition = _transform_lines(split_lines(payload), expected_kind, now)
+        others = _NO_OTHERS
+        if is_subscription_record(payload):
+            good, bad, partition, others = _subscription(payload, expected_kind, now, log_groups)
+        elif b"\n" in payload:
+            lines = split_lines(payload)
+            good, bad, partition, others = _transform_lines(lines, expected_kind, now)
         else:
             try:
                 accepted = transform_line(payload, expected_kind, now)
@@ -182,8 +200,8 @@ def transform_event(
         entries.append(
             {"recordId": record_id, "result": OK, "data": encoded, "metadata": bucket.metadata}
         )
-        if bad:
-            out.keep(position, bad, (partition.kind, count))
+        if bad or others:
+            out.keep(position, bad, (partition.kind, count), others)
     return out.finish(extra)
 
 
@@ -208,13 +226,18 @@ class _Response:
         return bucket
 
     def keep(
-        self, position: int, rejections: list[Rejection], partial: tuple[Kind, int] | None = None
+        self,
+        position: int,
+        rejections: list[Rejection],
+        partial: tuple[Kind, int] | None = None,
+        others: Mapping[Partition, list[bytes]] = _NO_OTHERS,
     ) -> None:
-        """Rejections of the record at `position`, for errors/."""
+        """Rejections of the record at `position`, for errors/, and its rerouted lines."""
         self.result.rejections.extend(rejections)
         self.result.rejection_records.extend([position] * len(rejections))
         if partial is not None:
             self.result.partial[position] = partial
+        self.result.rerouted.extend((position, p, lines) for p, lines in others.items())
 
     def refuse(self, position: int, record_id: object, rejections: list[Rejection]) -> None:
         """No good line: ProcessingFailed, or Dropped when there was nothing but whitespace."""
@@ -241,13 +264,32 @@ class _Response:
         return self.result
 
 
+def _subscription(
+    payload: bytes, expected_kind: Kind | None, now: str, log_groups: LogGroupMapping
+) -> tuple[list[bytes], list[Rejection], Partition | None, dict[Partition, list[bytes]]]:
+    """A CloudWatch Logs subscription record's lines, as `_transform_lines` gives them.
+
+    Data that is no subscription message is one rejection (the record fails); a control
+    message gives nothing at all (the record is dropped).
+    """
+    try:
+        lines = cloudwatch.decode(payload, log_groups)
+    except RecordError as error:
+        return [], [Rejection.from_error(error, payload, None)], None, {}
+    if lines is None:
+        return [], [], None, {}
+    return _transform_lines(lines, expected_kind, now)
+
+
 def _transform_lines(
     lines: list[bytes], expected_kind: Kind | None, now: str
-) -> tuple[list[bytes], list[Rejection], Partition | None]:
-    """Normalised good lines, rejections, and the partition set by the first good line."""
+) -> tuple[list[bytes], list[Rejection], Partition | None, dict[Partition, list[bytes]]]:
+    """Normalised good lines of the partition set by the first good line, rejections, that
+    partition, and the good lines of other partitions by partition."""
     good: list[bytes] = []
     bad: list[Rejection] = []
     partition: Partition | None = None
+    others: dict[Partition, list[bytes]] = {}
     for index, line in enumerate(lines):
         try:
             accepted = transform_line(line, expected_kind, now)
@@ -257,24 +299,10 @@ def _transform_lines(
         if partition is None:
             partition = accepted.partition
         elif accepted.partition != partition:
-            bad.append(_mismatch(partition, accepted.partition, line, index))
+            others.setdefault(accepted.partition, []).append(accepted.line)
             continue
         good.append(accepted.line)
-    return good, bad, partition
-
-
-def _mismatch(record: Partition, line_partition: Partition, line: bytes, index: int) -> Rejection:
-    if line_partition.kind is not record.kind:
-        name = "kind"
-    elif line_partition.key != record.key:
-        name = KEY_COLUMN[record.kind]
-    else:
-        name = "timestamp"
-    message = (
-        f"line belongs to {line_partition.prefix} but its record goes to {record.prefix}; "
-        "send it in a record of its own partition"
-    )
-    return Rejection(Reason.PARTITION_MISMATCH, f"{name}: {message}", line, index, name)
+    return good, bad, partition, others
 
 
 def _bad_encoding(data: object, error: Exception) -> Rejection:
@@ -283,7 +311,10 @@ def _bad_encoding(data: object, error: Exception) -> Rejection:
         raw = data.encode("utf-8", "surrogatepass")
         message = f"data is not base64: {error}"
     else:
-        raw = b"" if data is None else json.dumps(data, default=repr).encode()
+        try:
+            raw = b"" if data is None else json.dumps(data, default=repr).encode()
+        except (ValueError, RecursionError):  # nested past the stdlib's recursion limit
+            raw = b""
         message = f"record data must be a base64 string, got {type(data).__name__}"
     return Rejection(Reason.BAD_ENCODING, message, raw, None, "data")
 

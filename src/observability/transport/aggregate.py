@@ -29,14 +29,16 @@ class Packed:
     lines: list[bytes]
 
 
-def pack(items: Iterable[tuple[Kind, str, bytes]], max_bytes: int | None) -> list[Packed]:
+def pack(
+    items: Iterable[tuple[Kind, str, bytes]], max_bytes: int | None, max_lines: int | None = None
+) -> list[Packed]:
     """Group `(kind, group, line)` items and pack each group into envelopes.
 
-    `max_bytes` bounds each envelope's data (lines plus their newlines); None sends one line
-    per envelope. A single line longer than the bound still gets its own envelope: callers
-    refuse oversized lines before packing.
+    `max_bytes` bounds each envelope's data (lines plus their newlines) and `max_lines` its
+    line count; `max_bytes` None sends one line per envelope. A single line longer than the
+    bound still gets its own envelope: callers refuse oversized lines before packing.
     """
-    if max_bytes is None:
+    if max_bytes is None or max_lines == 1:
         return [
             Packed(Envelope(kind, line + b"\n", 1), group, [line]) for kind, group, line in items
         ]
@@ -53,12 +55,24 @@ def pack(items: Iterable[tuple[Kind, str, bytes]], max_bytes: int | None) -> lis
         size = 0
         for index, line in enumerate(lines):
             cost = len(line) + 1
-            if size and size + cost > max_bytes:
+            if size and (size + cost > max_bytes or index - start == max_lines):
                 packed.append(_envelope(kind, group, lines[start:index]))
                 start, size = index, 0
             size += cost
         packed.append(_envelope(kind, group, lines[start:]))
     return packed
+
+
+def halves(packed: Packed) -> tuple[Packed, Packed]:
+    """An envelope of two or more lines as two envelopes of about half the lines each."""
+    middle = len(packed.lines) // 2
+    if middle == 0:
+        raise ValueError("an envelope of one line cannot be split")
+    kind = packed.envelope.kind
+    return (
+        _envelope(kind, packed.group, packed.lines[:middle]),
+        _envelope(kind, packed.group, packed.lines[middle:]),
+    )
 
 
 def _envelope(kind: Kind, group: str, lines: list[bytes]) -> Packed:

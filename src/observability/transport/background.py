@@ -2,30 +2,41 @@
 
 `submit` is on the logging hot path: a deque append, nothing else, unless the queue is
 full (then it waits at most `block_budget_ms` and spills the line). The worker packs lines
-into envelopes, sends them, retries only what the sink called RETRYABLE (through
-`retry.py`, under a deadline), and spills whatever is still undelivered or was rejected.
-On a sustained outage it spills without trying, probes every `probe_seconds`, and once a
-probe gets through it replays the spill, oldest file first.
+into envelopes under the destination's limits, sends them, halves what was refused as too
+large, retries only what the sink called RETRYABLE (through `retry.py`, under a deadline),
+and spills whatever is still undelivered or was rejected. On a sustained outage it spills
+without trying, probes every `probe_seconds`, and once a probe gets through it replays the
+spill, oldest file first.
+
+`close` ends in bounded time: the worker gets `close_seconds` to deliver what is queued
+(its requests are cut to what is left); then whatever it still holds is spilled by the
+closer, one stderr warning says how many lines went to the spill, and the next process
+replays them. The worker publishes which lines are not settled yet (`delivery.Flight`),
+so the closer spills exactly those: a line is delivered, rejected or spilled, once.
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import sys
 import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Final, TypeAlias
+from typing import Final
 
 from observability.core.metrics import Metrics
 from observability.core.schema import MAX_RECORD_BYTES, Kind
+from observability.transport import forks
 from observability.transport.aggregate import DEFAULT_AGGREGATE_BYTES, Packed, pack
 from observability.transport.base import Envelope, Outcome, SendResult, Sink
+from observability.transport.delivery import Abandoned, Delivery, Flight, Item
+from observability.transport.locks import held_here, new_lock
 from observability.transport.retry import RetryPolicy
 from observability.transport.spill import Spill, SpillEntry
+from observability.transport.threads import mark_delivery_thread
 
 #: Spill reasons; the spill file records one per line.
 TOO_LARGE: Final = "too_large"
@@ -34,14 +45,8 @@ UNDELIVERED: Final = "undelivered"
 REJECTED: Final = "rejected"
 CLOSED: Final = "closed"
 INTERNAL_ERROR: Final = "internal_error"
-
-Item: TypeAlias = tuple[Kind, str, bytes]
-
-
-@dataclass(slots=True)
-class _Delivery:
-    accepted: int = 0
-    undelivered: list[tuple[Packed, str]] = field(default_factory=list)
+#: What `close` allows past its deadline for the worker to notice it and spill.
+CLOSE_GRACE_SECONDS: Final = 0.5
 
 
 class BackgroundSink:
@@ -71,32 +76,50 @@ class BackgroundSink:
         self._capacity = queue_records
         self._budget = block_budget_ms / 1000.0
         self._flush_seconds = flush_seconds
-        self._policy = retry_policy or RetryPolicy()
+        policy = retry_policy or RetryPolicy()
+        if policy.sleep is time.sleep:  # a backoff ends early when close() begins
+            policy = dataclasses.replace(policy, sleep=self._backoff_sleep)
+        self._policy = policy
         self._max_line = min(sink.max_envelope_bytes - 1, MAX_RECORD_BYTES)
         self._aggregate_bytes = min(aggregate_bytes, sink.max_envelope_bytes) if aggregate else None
+        self._aggregate_lines = sink.max_envelope_lines
         self._wake_lines = min(wake_lines, queue_records)
         self._drain_lines = drain_lines
         self._probe_seconds = probe_seconds
         self._close_seconds = close_seconds
-        self._queue: deque[Item | threading.Event] = deque()
-        self._wake = threading.Event()
-        self._room = threading.Condition()
-        self._state = threading.Lock()
-        self._flush_waiters = 0
         self._stopping = False
         self._closed = False
         self._close_deadline = float("inf")
-        self._outage = False
-        self._next_probe = 0.0
-        self._outage_error = ""
+        self._closer: int | None = None
+        self._close_result: bool | None = None
+        self._warned_closed = False
         self._sent = metrics.sink_records.labels(self._name, "sent")
         self._retried = metrics.sink_records.labels(self._name, "retried")
         self._replayed = metrics.sink_records.labels(self._name, "replayed")
         self._rejected = metrics.sink_records.labels(self._name, "rejected")
         self._depth = metrics.sink_queue_depth.labels(self._name)
+        self._fresh_state()
+        forks.register(self)
+        self._start()
+        atexit.register(self.close)
+
+    def _fresh_state(self) -> None:
+        """Queue, locks and worker state as in a new sink (also in a forked child)."""
+        self._queue: deque[Item | threading.Event] = deque()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._room = threading.Condition()
+        self._state = new_lock()
+        self._closed_event = threading.Event()
+        self._flush_waiters = 0
+        self._outage = False
+        self._next_probe = 0.0
+        self._outage_error = ""
+        self._flight = Flight()
+
+    def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"{self._name}-sink", daemon=True)
         self._thread.start()
-        atexit.register(self.close)
 
     # -- the caller's side ---------------------------------------------------------------
 
@@ -112,15 +135,17 @@ class BackgroundSink:
             self._spill.append([SpillEntry(kind, group, line, QUEUE_FULL)], replayable=True)
             return
         queue.append((kind, group, line))
-        if len(queue) >= self._wake_lines and not self._wake.is_set():
+        if self._closed:  # closed while appending: the closer may have drained already
+            self._spill_leftovers()
+        elif len(queue) >= self._wake_lines and not self._wake.is_set():
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted before this call is delivered or spilled."""
-        if self._stopping:  # the worker is finishing (or gone): wait for it, not a marker
-            self._thread.join(timeout)
+        if self._stopping:  # closing (or closed): its own deadline bounds the wait
+            self._closed_event.wait(timeout)
             self._spill.flush()
-            return not self._thread.is_alive()
+            return bool(self._close_result)
         marker = threading.Event()
         with self._state:
             self._flush_waiters += 1
@@ -128,28 +153,54 @@ class BackgroundSink:
         self._wake.set()
         deadline = None if timeout is None else time.monotonic() + timeout
         while not marker.wait(0.05):
+            if self._closed:
+                return False
             if not self._thread.is_alive():  # closed meanwhile: nobody else will see it
                 self._spill_leftovers()
             elif deadline is not None and time.monotonic() >= deadline:
                 return False
         return True
 
-    def close(self) -> None:
-        """Flush (retrying for at most `close_seconds`), stop the worker, rotate the spill."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Deliver for at most `timeout` (default `close_seconds`), spill the rest, stop.
+
+        Returns within the deadline plus `CLOSE_GRACE_SECONDS`; True when every line was
+        delivered. Later lines go straight to the spill, handed to the OS at once.
+        """
+        budget = self._close_seconds if timeout is None else max(0.0, timeout)
         with self._state:
-            if self._stopping:
-                return
-            self._stopping = True
-            self._close_deadline = time.monotonic() + self._close_seconds
+            first = not self._stopping
+            if first:
+                self._stopping = True
+                self._closer = threading.get_ident()
+                self._close_deadline = time.monotonic() + budget
+        if not first:  # closing elsewhere (or re-entered from a signal handler): bounded wait
+            if self._closer != threading.get_ident():
+                self._closed_event.wait(budget + CLOSE_GRACE_SECONDS)
+            return bool(self._close_result)
         atexit.unregister(self.close)
+        kept_before = self._spill.kept
+        self._closing.set()
         self._wake.set()
-        self._thread.join(self._close_seconds + 60.0)
+        self._thread.join(budget + CLOSE_GRACE_SECONDS)
+        stopped = not self._thread.is_alive()
+        self._spill.write_through = True
         self._closed = True
-        if self._thread.is_alive():
-            sys.stderr.write(f"observability: {self._name} sink worker did not stop in time\n")
+        if not stopped:
+            self._abandon(f"not delivered within the {budget:g} s shutdown deadline")
         self._spill_leftovers()
         self._spill.close()
         self._depth.set(0)
+        spilled = self._spill.kept - kept_before
+        if spilled:
+            self._warn(spilled, budget)
+        self._close_result = stopped and spilled == 0
+        self._closed_event.set()
+        return self._close_result
+
+    def in_use_here(self) -> bool:
+        """True while the current thread is inside this sink (a signal interrupted it)."""
+        return held_here(self._state) or held_here(self._room) or self._spill.in_use_here()
 
     @property
     def queued(self) -> int:
@@ -183,28 +234,79 @@ class BackgroundSink:
             self._spill.append([SpillEntry(kind, group, line, TOO_LARGE, error)], replayable=False)
         else:
             self._spill.append([SpillEntry(kind, group, line, CLOSED)], replayable=True)
+            if not self._warned_closed:
+                self._warned_closed = True
+                sys.stderr.write(
+                    f"observability: {self._name} sink is closed; lines logged from now on "
+                    f"are kept in {self._spill.pending_dir} for the next process\n"
+                )
+
+    def _abandon(self, error: str) -> None:
+        """At the deadline: take the lines the stuck worker holds and spill them."""
+        items, parts = self._flight.take()
+        self._spill_items(items, UNDELIVERED, error)
+        for part in parts:
+            self._spill_lines(part, UNDELIVERED, error)
+
+    def _warn(self, spilled: int, budget: float) -> None:
+        sys.stderr.write(
+            f"observability: {self._name} sink: {spilled} line(s) went to the spill at "
+            f"shutdown (deadline {budget:g} s): {self._spill.pending_dir.parent}; "
+            "pending lines are replayed by the next process using it\n"
+        )
+        sys.stderr.flush()
+
+    # -- fork ----------------------------------------------------------------------------
+
+    def before_fork(self) -> None:
+        """Nothing to write: queued lines stay the parent's to deliver."""
+
+    def after_fork_in_parent(self) -> None:
+        """Nothing was held."""
+
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's queue and locks; start this process's own worker."""
+        self._fresh_state()
+        if self._stopping:  # the parent was closing: this copy takes nothing more
+            self._closed = True
+            self._closed_event.set()
+            return
+        self._start()
 
     # -- the worker ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        mark_delivery_thread()  # what httpx or botocore log here is never bridged back in
         while True:
             if not self._busy():
                 self._wake.wait(self._flush_seconds)
             self._wake.clear()
             items, markers = self._drain(self._drain_lines)
             try:
-                self._cycle(items)
-            except Exception:  # noqa: BLE001 (the worker must survive; the lines are spilled)
-                traceback.print_exc(file=sys.stderr)
-                self._spill_items(items, INTERNAL_ERROR, "sink worker failed; see stderr")
+                try:
+                    self._cycle(items)
+                except Abandoned:
+                    raise
+                except Exception:  # noqa: BLE001 (the worker must survive; lines are spilled)
+                    traceback.print_exc(file=sys.stderr)
+                    self._spill_unsettled(INTERNAL_ERROR, "sink worker failed; see stderr")
+            except Abandoned:
+                self._release(markers)
+                return
             if markers:
                 self._spill.flush()
-                with self._state:
-                    self._flush_waiters -= len(markers)
-                for marker in markers:
-                    marker.set()
+                self._release(markers)
             if self._stopping and not self._queue:
                 return
+
+    def _backoff_sleep(self, seconds: float) -> None:
+        self._closing.wait(seconds)
+
+    def _release(self, markers: list[threading.Event]) -> None:
+        with self._state:
+            self._flush_waiters -= len(markers)
+        for marker in markers:
+            marker.set()
 
     def _busy(self) -> bool:
         return self._stopping or self._flush_waiters > 0 or len(self._queue) >= self._wake_lines
@@ -230,20 +332,28 @@ class BackgroundSink:
     def _cycle(self, items: list[Item]) -> None:
         now = time.monotonic()
         if items:
+            self._flight.hold(items)
             if self._outage and (now < self._next_probe or self._stopping):
-                self._spill_items(items, UNDELIVERED, self._outage_error)
+                self._spill_unsettled(UNDELIVERED, self._outage_error)
             else:
-                delivery = self._deliver(pack(items, self._aggregate_bytes), probe=self._outage)
-                self._settle(delivery, now)
+                parts = pack(items, self._aggregate_bytes, self._aggregate_lines)
+                self._settle(self._deliver(parts, probe=self._outage, tracked=True), now)
         if not self._outage and not self._stopping and self._spill.has_pending:
             self._replay_one(now)
         elif self._outage and not items and now >= self._next_probe and self._spill.has_pending:
             self._replay_one(now)  # the oldest spill file is the probe when nothing is queued
 
-    def _settle(self, delivery: _Delivery, now: float) -> None:
+    def _spill_unsettled(self, reason: str, error: str) -> None:
+        flight = self._flight
+        with flight.lock:
+            flight.check()
+            self._spill_items(flight.items, reason, error)
+            for part in flight.parts:
+                self._spill_lines(part, reason, error)
+            flight.items, flight.parts = [], []
+
+    def _settle(self, delivery: Delivery, now: float) -> None:
         if delivery.undelivered:
-            for packed, reason in delivery.undelivered:
-                self._spill_lines(packed, UNDELIVERED, reason)
             self._outage = True
             self._outage_error = delivery.undelivered[0][1]
             self._next_probe = now + self._probe_seconds
@@ -255,7 +365,8 @@ class BackgroundSink:
         if claimed is None:
             return
         items = [(entry.kind, entry.group, entry.line) for entry in claimed.entries]
-        delivery = self._deliver(pack(items, self._aggregate_bytes), probe=self._outage)
+        parts = pack(items, self._aggregate_bytes, self._aggregate_lines)
+        delivery = self._deliver(parts, probe=self._outage, tracked=False)
         remaining = [
             SpillEntry(packed.envelope.kind, packed.group, line, UNDELIVERED, reason)
             for packed, reason in delivery.undelivered
@@ -263,40 +374,37 @@ class BackgroundSink:
         ]
         claimed.finish(remaining)
         self._replayed.inc(delivery.accepted)
-        if remaining:
-            self._outage = True
-            self._outage_error = delivery.undelivered[0][1]
-            self._next_probe = now + self._probe_seconds
-        else:
-            self._outage = False
+        self._settle(delivery, now)
 
-    def _deliver(self, packed: Sequence[Packed], *, probe: bool) -> _Delivery:
-        """Send, retrying RETRYABLE envelopes; spill REJECTED ones; return the rest."""
-        delivery = _Delivery()
-        pending = list(range(len(packed)))
-        reasons: dict[int, str] = {}
+    def _deliver(self, packed: Sequence[Packed], *, probe: bool, tracked: bool) -> Delivery:
+        """Send, halving TOO_LARGE envelopes and retrying RETRYABLE ones; spill REJECTED
+        ones. `tracked` lines are the worker's own: it publishes which are unsettled and
+        spills the undelivered ones itself; a replay's stay in their claimed file."""
+        delivery = Delivery(list(packed))
+        delivery.retry = list(range(len(delivery.parts)))
+        flight = self._flight
         attempts = 0
 
         def attempt() -> bool:
-            nonlocal pending, attempts
+            nonlocal attempts
             attempts += 1
+            parts = delivery.parts
             if attempts > 1:
-                self._retried.inc(sum(packed[i].envelope.count for i in pending))
-            result = self._send([packed[i].envelope for i in pending])
-            still: list[int] = []
-            for position, outcome in enumerate(result.outcomes):
-                index = pending[position]
-                if outcome is Outcome.ACCEPTED:
-                    delivery.accepted += packed[index].envelope.count
-                elif outcome is Outcome.REJECTED:
-                    reason = result.reasons.get(position, "rejected by the destination")
-                    self._rejected.inc(packed[index].envelope.count)
-                    self._spill_lines(packed[index], REJECTED, reason, replayable=False)
-                else:
-                    still.append(index)
-                    reasons[index] = result.reasons.get(position, "retryable")
-            pending = still
-            return bool(pending)
+                self._retried.inc(sum(parts[i].envelope.count for i in delivery.retry))
+            todo, delivery.retry = delivery.retry, []
+            while todo:  # halves of a too-large envelope go again at once, not after a backoff
+                result = self._send([parts[i].envelope for i in todo])
+                with flight.lock:
+                    if tracked:
+                        flight.check()
+                    todo, refused = delivery.classify(todo, result)
+                    for part, reason in refused:
+                        self._rejected.inc(part.envelope.count)
+                        self._spill_lines(part, REJECTED, reason, replayable=False)
+                    if tracked:
+                        flight.items = []
+                        flight.parts = [parts[i] for i in (*delivery.retry, *todo)]
+            return bool(delivery.retry)
 
         if probe:
             attempt()
@@ -305,12 +413,21 @@ class BackgroundSink:
                 attempt, deadline_seconds=self._deadline(), interrupted=self._interrupted
             )
         self._sent.inc(delivery.accepted)
-        delivery.undelivered = [(packed[i], reasons[i]) for i in pending]
+        delivery.undelivered = [(delivery.parts[i], delivery.reasons[i]) for i in delivery.retry]
+        if tracked:
+            with flight.lock:
+                flight.check()
+                for part, reason in delivery.undelivered:
+                    self._spill_lines(part, UNDELIVERED, reason)
+                flight.parts = []
         return delivery
 
     def _send(self, envelopes: list[Envelope]) -> SendResult:
+        timeout = None
+        if self._stopping:
+            timeout = max(0.0, self._close_deadline - time.monotonic())
         try:
-            return self._sink.send(envelopes)
+            return self._sink.send(envelopes, timeout)
         except Exception as exc:  # noqa: BLE001 (a whole-batch failure: retried, then spilled)
             reason = f"{type(exc).__name__}: {exc}"
             return SendResult(

@@ -33,6 +33,9 @@ class Outcome(StrEnum):
     ACCEPTED = "accepted"
     RETRYABLE = "retryable"
     REJECTED = "rejected"
+    #: Refused for its size as a whole (HTTP 413): halves may pass, so it is split and resent
+    #: at once; only a single line still refused this way is REJECTED.
+    TOO_LARGE = "too_large"
 
 
 @dataclass(slots=True)
@@ -55,9 +58,15 @@ class Sink(Protocol):
     name: str
     #: Largest envelope the destination takes (Firehose: 1,000 KiB).
     max_envelope_bytes: int
+    #: Most lines in one envelope (the collector's lines per request); None: no bound.
+    max_envelope_lines: int | None
 
-    def send(self, batch: Sequence[Envelope]) -> SendResult:
-        """Send once, without retrying; raise only for errors that cover the whole batch."""
+    def send(self, batch: Sequence[Envelope], timeout: float | None = None) -> SendResult:
+        """Send once, without retrying; raise only for errors that cover the whole batch.
+
+        `timeout` is what is left of a shutdown deadline: a sink that can bound its calls
+        does so and answers RETRYABLE for what it had no time to send. None: its own timeouts.
+        """
         ...
 
 
@@ -76,6 +85,17 @@ class LineSink(Protocol):
         """Deliver (or spill) everything submitted so far; True if nothing is left."""
         ...
 
-    def close(self) -> None:
-        """Flush and stop; idempotent."""
+    def in_use_here(self) -> bool:
+        """True while the current thread is inside one of this sink's critical sections:
+        a signal handler that interrupted it must let it finish before closing the sink."""
+        ...
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Deliver what was submitted within `timeout` (None: the sink's own shutdown
+        deadline), keep the rest where the next process finds it, and stop. Idempotent.
+
+        Lines submitted afterwards are kept at once (written through, or spilled): the
+        process may end right after, without running any more code (a signal's default
+        action). Returns True when nothing had to be left undelivered.
+        """
         ...

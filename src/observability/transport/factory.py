@@ -41,6 +41,7 @@ def background(sink: Sink, settings: Settings, metrics: Metrics) -> BackgroundSi
         block_budget_ms=settings.sink_block_budget_ms,
         flush_seconds=settings.sink_flush_seconds,
         retry_policy=RetryPolicy(deadline_seconds=settings.sink_deadline_seconds),
+        close_seconds=settings.sink_shutdown_seconds,
     )
 
 
@@ -53,12 +54,21 @@ def _firehose(settings: Settings, aws: AwsClients | None, metrics: Metrics) -> L
 
 def _http(settings: Settings, aws: AwsClients | None, metrics: Metrics) -> LineSink:
     try:
-        from observability.transport.http import HttpSink
+        from observability.transport.http import HttpSink, envelope_bytes
     except ImportError as exc:  # httpx comes with the `service` extra
         raise SettingsError(
             f"OBSERVABILITY_SINK=http needs httpx ({exc}); install observability[service]"
         ) from None
-    return background(HttpSink(settings.collector_url, metrics=metrics), settings, metrics)
+    sink = HttpSink(
+        settings.collector_url,
+        metrics=metrics,
+        max_envelope_bytes=envelope_bytes(
+            settings.max_request_bytes, settings.max_decompressed_bytes
+        ),
+        max_envelope_lines=settings.max_request_lines,
+        api_key=settings.api_key,
+    )
+    return background(sink, settings, metrics)
 
 
 def _file(settings: Settings, aws: AwsClients | None, metrics: Metrics) -> LineSink:

@@ -8,6 +8,7 @@ with the reason. Backoff lives in `retry.py`, spilling in `background.py`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -48,6 +49,7 @@ class FirehoseSink:
 
     name = "firehose"
     max_envelope_bytes = MAX_RECORD_BYTES
+    max_envelope_lines: int | None = None
 
     def __init__(
         self,
@@ -59,8 +61,13 @@ class FirehoseSink:
         self._streams = dict(stream_for_kind)
         self._metrics = metrics
 
-    def send(self, batch: Sequence[Envelope]) -> SendResult:
-        """One attempt per chunk; never raises for a service or connection error."""
+    def send(self, batch: Sequence[Envelope], timeout: float | None = None) -> SendResult:
+        """One attempt per chunk; never raises for a service or connection error.
+
+        A call in flight is bounded by the client's own timeouts, not by `timeout`; past
+        a shutdown deadline no further call is made (the rest is RETRYABLE, then spilled).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
         result = SendResult([Outcome.ACCEPTED] * len(batch))
         by_kind: dict[Kind, list[int]] = {}
         for index, envelope in enumerate(batch):
@@ -78,6 +85,9 @@ class FirehoseSink:
                 self._mark(result, indexes, Outcome.REJECTED, f"no delivery stream for {kind}s")
                 continue
             for chunk in chunks(indexes, batch):
+                if deadline is not None and time.monotonic() >= deadline:
+                    self._mark(result, chunk, Outcome.RETRYABLE, "shutdown deadline passed")
+                    continue
                 self._put(stream, chunk, batch, result)
         return result
 

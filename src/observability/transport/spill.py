@@ -7,6 +7,10 @@ automatically). Files are fsynced on rotation and survive a restart: a new sink 
 the old ones. Writers and replayers hold an `flock` on the file they use, so two
 processes sharing the directory never replay the same file twice. The only loss is past
 `max_bytes`: it is counted (`spill_full`) and reported on stderr.
+
+Once `write_through` is set (a sink closing because the process ends), every append is
+handed to the OS at once: the process may be killed by a signal's default action right
+after, and the kernel keeps what was written.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import base64
 import fcntl
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +28,8 @@ import orjson
 
 from observability.core.metrics import Metrics
 from observability.core.schema import Kind
+from observability.transport import forks
+from observability.transport.locks import held_here, new_lock
 
 #: A spill file is rotated (fsynced, closed, made replayable) at this size.
 DEFAULT_FILE_BYTES: Final = 4 * 1024 * 1024
@@ -57,6 +62,11 @@ class _Writer:
         self.file.flush()
         os.fsync(self.file.fileno())
         fcntl.flock(self.file.fileno(), fcntl.LOCK_UN)
+        self.file.close()
+
+    def drop_inherited(self) -> None:
+        """In a forked child: close this copy without unlocking (the lock belongs to the
+        open file description the parent still uses; its buffer was written before the fork)."""
         self.file.close()
 
 
@@ -123,13 +133,19 @@ class Spill:
         self._metrics = metrics
         self._sink = sink
         self._stderr = stderr
-        self._lock = threading.Lock()
+        self._lock = new_lock()
         self._writers: dict[bool, _Writer] = {}
         self._sequence = 0
         self._bytes = sum(p.stat().st_size for p in self._all_files())
         self._lost = 0
+        self._kept = 0
         self._warned_at = -_WARN_EVERY_SECONDS
         self._pending_hint = any(self.pending_dir.glob("*" + _SUFFIX))
+        #: Read at scrape time, so the gauge is never stale (`observability_sink_spill_bytes`).
+        metrics.sink_spill_bytes.labels(sink).set_function(lambda: self._bytes)
+        #: Hand every append to the OS at once (set when the process is ending).
+        self.write_through = False
+        forks.register(self)
 
     @property
     def bytes_used(self) -> int:
@@ -140,6 +156,11 @@ class Spill:
     def lost(self) -> int:
         """Lines dropped because the spill was full; always counted and reported."""
         return self._lost
+
+    @property
+    def kept(self) -> int:
+        """Lines this process has spilled (pending and rejected)."""
+        return self._kept
 
     def append(self, entries: Iterable[SpillEntry], *, replayable: bool) -> int:
         """Append entries; returns how many were kept (the rest were counted as lost)."""
@@ -157,6 +178,10 @@ class Spill:
                 kept += 1
                 if writer.size >= self._file_bytes:
                     self._rotate(replayable)
+            if self.write_through:
+                for writer in self._writers.values():
+                    writer.file.flush()
+            self._kept += kept
         if kept:
             self._metrics.sink_records.labels(self._sink, "spilled").inc(kept)
         if lost:
@@ -209,6 +234,28 @@ class Spill:
             self._pending_hint = True  # there may be more after this one
             return ReplayFile(self, path, handle)
         return None
+
+    def in_use_here(self) -> bool:
+        """True while the current thread is inside an append or a rotation."""
+        return held_here(self._lock)
+
+    def before_fork(self) -> None:
+        """Hold the lock and write buffered lines out, so no child writes them again."""
+        self._lock.acquire()
+        for writer in self._writers.values():
+            writer.file.flush()
+
+    def after_fork_in_parent(self) -> None:
+        """Release the lock taken before the fork."""
+        self._lock.release()
+
+    def after_fork_in_child(self) -> None:
+        """A new lock and new files: the open ones (and their flocks) are the parent's."""
+        self._lock = new_lock()
+        for writer in self._writers.values():
+            writer.drop_inherited()
+        self._writers.clear()
+        self._kept = 0
 
     def keep_corrupt(self, stem: str, lines: list[bytes]) -> None:
         """Move undecodable spill lines aside (as they were) so replay can go on."""

@@ -7,7 +7,8 @@ seals the current segment together with exactly the buffers its blocks filled, s
 the store files of one segment hold exactly that segment's lines, named after it.
 If the store fails, the sealed segment stays on disk and in memory and is retried;
 lines added to a buffer whose fsync then fails may be stored and also retried by the
-client (a duplicate with the same `record_id`, never a loss).
+client (a duplicate with the same `record_id`, never a loss). A batch the journal
+refuses takes its errors/ files back with it (`commit`), so a retry stores them once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -35,13 +36,15 @@ from observability.service.errors import JournalError, NotReadyError, Overloaded
 from observability.store.base import ObjectStore
 from observability.store.errors import ErrorWriter
 from observability.store.files import encode_ndjson_gz
-from observability.transform.lines import transform_lines
+from observability.transform.lines import Accepted, transform_lines
 
 STAGE: Final = "collector"
 DATA_SUFFIX: Final = ".json.gz"
 #: Refuse new batches while this many times `buffer_max_bytes` waits for the store.
 BACKLOG_FACTOR: Final = 8
 BACKLOG_MIN_BYTES: Final = 64 * 1024 * 1024
+#: Lines validated between two yields to the event loop: a few milliseconds of work.
+PREPARE_STEP: Final = 500
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,11 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """A transformed batch, ready to be made durable by `Collector.commit`."""
+    """A transformed batch, ready to be made durable by `Collector.commit`.
+
+    `groups` holds, per partition, chunks of record lines joined by newlines (a chunk may
+    be a single line): the journal, the buffers and the store files take them as they are.
+    """
 
     kind: Kind
     accepted: int
@@ -74,7 +81,7 @@ class PreparedBatch:
 
 @dataclass(slots=True)
 class _Buffers:
-    """Lines of one open segment, by partition."""
+    """Lines of one open segment, by partition (in newline-joined chunks)."""
 
     groups: dict[Partition, list[bytes]] = field(default_factory=dict)
     nbytes: int = 0
@@ -158,44 +165,82 @@ class Collector:
         return self.commit(self.prepare(kind, lines))
 
     def prepare(self, kind: Kind, lines: Sequence[bytes]) -> PreparedBatch:
-        """The CPU half of `ingest`: transform and group the accepted lines by partition.
+        """The CPU half of `ingest`: transform and group the accepted lines by partition."""
+        steps = self.prepare_steps(kind, lines)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                batch: PreparedBatch = done.value
+                return batch
 
-        The app runs this on the event loop and only `commit` in a thread: a CPU-bound
-        worker thread would hold the GIL while the loop waits to read other bodies.
+    def prepare_steps(
+        self, kind: Kind, lines: Sequence[bytes]
+    ) -> Generator[None, None, PreparedBatch]:
+        """`prepare` in steps of PREPARE_STEP lines: it yields between steps.
+
+        The app runs this on the event loop, yielding to other requests and `/healthz`
+        between steps, and only `commit` in a thread: a CPU-bound worker thread would hold
+        the GIL while the loop waits to read other bodies.
         """
         if not self.ready:
             raise NotReadyError("the collector is starting or stopping; retry shortly")
         self._check_backlog()  # before errors/ is written, so a retry duplicates nothing
-        processed = transform_lines(lines, kind, utc_now_iso())
-        # Every accepted record has `kind`, so the rest of the partition tuple is a key
-        # that hashes in C (hashing the enum inside a Partition calls Python code).
-        slots: dict[tuple[object, ...], tuple[Partition, list[bytes]]] = {}
-        for item in processed.accepted:
-            partition = item.partition
-            slot = slots.get(partition[1:])
-            if slot is None:
-                slots[partition[1:]] = (partition, [item.line])
-            else:
-                slot[1].append(item.line)
-        groups = dict(slots.values())
-        return PreparedBatch(kind, len(processed.accepted), processed.rejected, groups)
+        ingested_at = utc_now_iso()
+        accepted = 0
+        rejected: list[Rejection] = []
+        chunks: dict[tuple[object, ...], tuple[Partition, list[bytes]]] = {}
+        for start in range(0, len(lines), PREPARE_STEP):
+            processed = transform_lines(lines[start : start + PREPARE_STEP], kind, ingested_at)
+            for rejection in processed.rejected:
+                rejection.index = start + (rejection.index or 0)
+            rejected += processed.rejected
+            accepted += len(processed.accepted)
+            for key, (partition, chunk) in _chunks(processed.accepted).items():
+                slot = chunks.get(key)
+                if slot is None:
+                    chunks[key] = (partition, [chunk])
+                else:
+                    slot[1].append(chunk)
+            yield
+        return PreparedBatch(kind, accepted, rejected, dict(chunks.values()))
 
     def commit(self, batch: PreparedBatch) -> IngestResult:
-        """The I/O half of `ingest`: errors/ written, accepted lines journaled and fsync'ed."""
-        if batch.rejected:
-            try:
-                self._errors.write(STAGE, batch.rejected)
-            except Exception as exc:
-                raise StoreError(f"could not write refused records to errors/: {exc}") from exc
+        """The I/O half of `ingest`: errors/ written, accepted lines journaled and fsync'ed.
+
+        All or nothing, as far as the store allows: if the journal refuses the accepted
+        lines, the errors/ files this batch wrote are deleted again before the error
+        propagates, so the client's retry stores each refused line once.
+        """
+        written: list[str] = []
+        try:
+            for group in _by_reason(batch.rejected):
+                written += self._errors.write(STAGE, group)
+        except Exception as exc:
+            self._forget(written)
+            raise StoreError(f"could not write refused records to errors/: {exc}") from exc
         if batch.accepted:
             groups = batch.groups
-            # Encoding here keeps the copy and CRC (which releases the GIL) off the loop.
-            block = encode_block({p.prefix: lines for p, lines in groups.items()})
-            nbytes = sum(sum(map(len, lines)) + len(lines) for lines in groups.values())
-            self._append(block, groups, nbytes)
+            try:
+                # Encoding here keeps the copy and CRC (which release the GIL) off the loop.
+                block = encode_block({p.prefix: chunks for p, chunks in groups.items()})
+                # A chunk of k lines has k - 1 newlines: with one more, lines plus newlines.
+                nbytes = sum(sum(map(len, chunks)) + len(chunks) for chunks in groups.values())
+                self._append(block, groups, nbytes)
+            except BaseException:
+                self._forget(written)
+                raise
             kind = batch.kind.value
             self._metrics.records_accepted.labels(stage=STAGE, kind=kind).inc(batch.accepted)
         return IngestResult(batch.accepted, batch.rejected)
+
+    def _forget(self, keys: Sequence[str]) -> None:
+        """Delete the errors/ files of a batch that failed (a retry writes them again)."""
+        for key in keys:
+            try:
+                self._store.delete(key)
+            except Exception as exc:  # noqa: BLE001 - the retry then duplicates these lines
+                log.warning("could not delete %s after a failed batch: %s", key, exc)
 
     def _check_backlog(self) -> None:
         with self._lock:
@@ -275,6 +320,13 @@ class Collector:
         with self._lock:
             return self._backlog_bytes()
 
+    def oldest_unflushed_age(self) -> float:
+        """Seconds since the oldest journaled line not yet in the store arrived (0 if none)."""
+        with self._lock:
+            firsts = [s.buffers.first_at for s in self._sealed] + [self._buffers.first_at]
+            known = [first for first in firsts if first is not None]
+            return max(0.0, self._clock() - min(known)) if known else 0.0
+
     def _seal_locked(self) -> None:
         if self._segment is None:
             return
@@ -293,12 +345,44 @@ class Collector:
         return written
 
     def _notify(self, groups: Mapping[Partition, list[bytes]]) -> None:
-        """Hand what was just stored to the `on_written` hook (search indexing)."""
+        """Hand what was just stored to the `on_written` hook (search indexing), line by line."""
         if self._on_written is None:
             return
-        for partition, lines in groups.items():
+        for partition, chunks in groups.items():
             if partition.kind is not Kind.LABEL:
-                self._on_written(lines)
+                self._on_written([line for chunk in chunks for line in chunk.split(b"\n")])
+
+
+def _chunks(accepted: Sequence[Accepted]) -> dict[tuple[object, ...], tuple[Partition, bytes]]:
+    """Accepted lines joined per partition into one newline-separated chunk each.
+
+    Every accepted record has `kind`, so the rest of the partition tuple is a key that
+    hashes in C (hashing the enum inside a Partition calls Python code). Joining matters
+    for memory: orjson returns each line in a 4 KiB allocation whatever its length, so a
+    buffer of separate lines would hold ten times its size.
+    """
+    slots: dict[tuple[object, ...], tuple[Partition, list[bytes]]] = {}
+    for item in accepted:
+        partition = item.partition
+        slot = slots.get(partition[1:])
+        if slot is None:
+            slots[partition[1:]] = (partition, [item.line])
+        else:
+            slot[1].append(item.line)
+    return {key: (partition, _joined(group)) for key, (partition, group) in slots.items()}
+
+
+def _joined(lines: list[bytes]) -> bytes:
+    # `join` hands a lone line back as it is, allocation and all: copy it to its size.
+    return b"\n".join(lines) if len(lines) > 1 else memoryview(lines[0]).tobytes()
+
+
+def _by_reason(rejected: Sequence[Rejection]) -> list[list[Rejection]]:
+    """Refused lines grouped by reason: one errors/ file each, as `ErrorWriter` writes."""
+    groups: dict[str, list[Rejection]] = {}
+    for rejection in rejected:
+        groups.setdefault(rejection.reason.value, []).append(rejection)
+    return list(groups.values())
 
 
 def write_groups(

@@ -42,7 +42,7 @@ _sync_data = getattr(os, "fdatasync", os.fsync)
 
 
 def encode_block(groups: Mapping[str, list[bytes]]) -> bytes:
-    """One journal block holding lines grouped by partition prefix."""
+    """One journal block holding lines (or newline-joined chunks) by partition prefix."""
     parts: list[bytes] = []
     for prefix, lines in groups.items():
         parts.append(b"#" + prefix.encode() + b"\n")

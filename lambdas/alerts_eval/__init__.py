@@ -1,0 +1,1 @@
+"""EventBridge Scheduler -> one alert evaluation pass (rules, state, notifications)."""

@@ -1,0 +1,1 @@
+"""Alerting: rules over drift, errors, latency and absence; routing; notifiers."""

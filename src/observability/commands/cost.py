@@ -1,0 +1,76 @@
+"""`observability cost`: the deployed design's monthly cost per component (deploy/cost.py)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from observability.commands.common import stdout_console
+from observability.deploy.cost import Scenario, estimate
+
+
+@click.command()
+@click.option("--gb-per-day", type=float, required=True, help="Raw NDJSON ingested a day.")
+@click.option(
+    "--search-days",
+    type=click.IntRange(0),
+    default=7,
+    show_default=True,
+    help="Days searchable in OpenSearch (0: no domain).",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1),
+    default=365,
+    show_default=True,
+    help="Days record data stays in S3.",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Replica shards of each OpenSearch index.",
+)
+@click.option(
+    "--compacted-source-days",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="0 keeps compacted NDJSON (Standard-IA after 30 days); N deletes it after N.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def cost(
+    *,
+    gb_per_day: float,
+    search_days: int,
+    retention_days: int,
+    replicas: int,
+    compacted_source_days: int,
+    fmt: str,
+) -> None:
+    """Monthly cost per component, from the committed price table, beside AWS's figure."""
+    scenario = Scenario(gb_per_day, search_days, retention_days, replicas, compacted_source_days)
+    result = estimate(scenario)
+    console = stdout_console()
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    table = Table(
+        title=f"monthly cost, {result.region} on-demand prices checked {result.checked}: "
+        f"{gb_per_day:g} GB/day, {search_days} days searchable, {retention_days} days in S3"
+    )
+    table.add_column("component")
+    table.add_column("USD/month", justify="right")
+    table.add_column("basis", overflow="fold")
+    for line in result.lines:
+        table.add_row(line.component, f"{line.monthly:,.2f}", line.basis)
+    table.add_row("total", f"{result.total:,.2f}", "", style="bold")
+    console.print(table)
+    share = result.total / result.reference_monthly
+    console.print(
+        f"{result.reference_name}: ${result.reference_monthly:,.2f}/month at 100 GB/day "
+        f"({result.reference_description}); this estimate is {share:.2f}x that figure."
+    )

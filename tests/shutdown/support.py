@@ -1,0 +1,194 @@
+"""Real processes for the shutdown tests: a collector, app servers, scripts, a counted store."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+
+from tests.servers import free_port, wait_http
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def clean_env(**variables: str) -> dict[str, str]:
+    """This environment without any OBSERVABILITY_* variable, plus `variables`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OBSERVABILITY_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return {**env, **variables}
+
+
+@dataclass(frozen=True)
+class Collector:
+    """A running `observability serve --role collector` and where it stores."""
+
+    url: str
+    store: Path
+
+    def records(self, service: str) -> Counter[str]:
+        """record_id -> times stored, for the log records of `service`."""
+        ids: Counter[str] = Counter()
+        for path in sorted((self.store / "logs" / f"service={service}").rglob("*.json.gz")):
+            for line in gzip.decompress(path.read_bytes()).splitlines():
+                if line.strip():
+                    ids[orjson.loads(line)["record_id"]] += 1
+        return ids
+
+    def wait_for(self, service: str, count: int, timeout: float = 15.0) -> Counter[str]:
+        """The stored ids once `count` distinct ones are there (or the timeout passed),
+        read again a little later so a late duplicate would be seen too."""
+        ends = time.monotonic() + timeout
+        while len(self.records(service)) < count and time.monotonic() < ends:
+            time.sleep(0.1)
+        time.sleep(0.6)  # more than the collector's buffer age: a duplicate would be stored
+        return self.records(service)
+
+
+@contextmanager
+def collector(directory: Path) -> Iterator[Collector]:
+    """The real collector on 127.0.0.1, flushing its buffers to the store within 0.2 s."""
+    port = free_port()
+    env = clean_env(
+        OBSERVABILITY_STORE_URL=(directory / "store").as_uri(),
+        OBSERVABILITY_STATE_DIR=str(directory / "state"),
+        OBSERVABILITY_BUFFER_MAX_SECONDS="0.2",
+    )
+    log = (directory / "collector.log").open("wb")
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--role", "collector"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from observability.cli import main; main()", *serve],
+        env=env,
+        cwd=directory,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/healthz", proc=proc)
+        yield Collector(url, directory / "store")
+    finally:
+        stop(proc)
+        log.close()
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
+    """SIGTERM, then wait; SIGKILL only if it does not end (and fail the caller)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+@dataclass(frozen=True)
+class AppServer:
+    """How to start the shutdown app under one server."""
+
+    name: str
+    argv: tuple[str, ...]
+
+
+def uvicorn_server(port: int) -> AppServer:
+    """`uvicorn shutdown_app:app`: the SDK is configured while uvicorn handles signals."""
+    argv = ("-m", "uvicorn", "shutdown_app:app", "--app-dir", str(HERE))
+    return AppServer("uvicorn", (*argv, "--host", "127.0.0.1", "--port", str(port)))
+
+
+def gunicorn_server(port: int, *, preload: bool) -> AppServer:
+    """gunicorn with two `uvicorn-worker` workers; `--preload` imports the app before forking.
+
+    Run with HOME pointing at the test's directory: gunicorn puts a control socket there.
+    """
+    argv = ["-m", "gunicorn", "shutdown_app:app", "--chdir", str(HERE), "--workers", "2"]
+    argv += ["--worker-class", "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--graceful-timeout", "20"]
+    if preload:
+        argv.append("--preload")
+    return AppServer("gunicorn-preload" if preload else "gunicorn", tuple(argv))
+
+
+def serve_requests(
+    server: AppServer, port: int, env: Mapping[str, str], log_path: Path, requests: int
+) -> int:
+    """Start the server, make `requests` requests (each logs one line), SIGTERM it.
+
+    Returns the server's exit status. Requests alternate between the async route (logs
+    on the event loop) and the sync one (logs from a pool thread).
+    """
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, *server.argv],
+            env=dict(env),
+            cwd=HERE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/openapi.json", proc=proc)
+            with httpx.Client(timeout=10) as client:
+                for n in range(requests):
+                    route = "async" if n % 2 else "sync"
+                    response = client.get(f"http://127.0.0.1:{port}/{route}/{n}")
+                    assert response.status_code == 200, response.text
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        return stop(proc)
+
+
+def start_script(code: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start `python -c code`, stdout and stderr piped (the script prints `ready`)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=dict(env),
+        cwd=HERE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def replay(env: Mapping[str, str]) -> None:
+    """A later process on the same state directory replays the spill; asserts it did."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / "replay_spill.py")],
+        env=dict(env),
+        cwd=HERE,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def file_records(state_dir: Path, service: str) -> Counter[str]:
+    """record_id -> times written, for `service`'s lines in the file sink's logs file."""
+    path = state_dir / "out" / "logs.ndjson"
+    ids: Counter[str] = Counter()
+    if path.exists():
+        for line in path.read_bytes().splitlines():
+            record = orjson.loads(line)
+            if record["service"] == service:
+                ids[record["record_id"]] += 1
+    return ids
+
+
+def pending_lines(state_dir: Path, sink: str) -> int:
+    """Lines waiting in a sink's spill for the next process."""
+    pending = state_dir / "spill" / sink / "pending"
+    return sum(len(p.read_bytes().splitlines()) for p in pending.glob("*.ndjson"))
