@@ -9,13 +9,20 @@ URLs in them).
 
 from __future__ import annotations
 
-from typing import Final
+from abc import ABC, abstractmethod
+from typing import Final, Protocol
 
 import httpx
 
-from observability.alerting.channels.common import USER_AGENT
-from observability.alerting.channels.secrets import Secret, redact
-from observability.alerting.model import DeliveryResult
+from observability.alerting.channels.common import USER_AGENT, without_resolved
+from observability.alerting.channels.secrets import (
+    Secret,
+    SecretReader,
+    SecretRef,
+    SecretUnavailable,
+    redact,
+)
+from observability.alerting.model import DeliveryResult, Notification
 from observability.transport.retry import RetryPolicy
 
 #: Each request is bounded; the policy bounds the whole delivery.
@@ -88,3 +95,51 @@ def _first_bytes(response: httpx.Response) -> str:
     for chunk in response.iter_bytes(chunk_size=_ANSWER_BYTES):
         return chunk[:_ANSWER_BYTES].decode("utf-8", errors="replace")
     return ""
+
+
+class ChannelSpec(Protocol):
+    """What every receiver's spec has."""
+
+    @property
+    def name(self) -> str:
+        """The receiver's name."""
+        ...
+
+    @property
+    def send_resolved(self) -> bool:
+        """Whether resolved alerts are sent."""
+        ...
+
+
+class SecretChannel(ABC):
+    """A channel that posts with a secret (a webhook URL, a routing key): the steps every
+    such channel shares — skip resolved alerts a receiver does not want, read the secret,
+    report a missing one as a failed delivery — around the channel's own `send`."""
+
+    def __init__(
+        self, spec: ChannelSpec, *, http: httpx.Client, secrets: SecretReader, policy: RetryPolicy
+    ) -> None:
+        self.name = spec.name
+        self._http = http
+        self._secrets = secrets
+        self._policy = policy
+        self._send_resolved = spec.send_resolved
+
+    @abstractmethod
+    def secret_ref(self) -> SecretRef:
+        """Where this receiver's secret lives."""
+
+    @abstractmethod
+    def send(self, notification: Notification, secret: Secret) -> DeliveryResult:
+        """Deliver what is left to send, with the secret read."""
+
+    def deliver(self, notification: Notification) -> DeliveryResult:
+        """Send the group's notification; a failure is reported, never raised."""
+        sent = without_resolved(notification, self._send_resolved)
+        if sent is None:
+            return DeliveryResult(ok=True, detail="nothing to send (send_resolved: false)")
+        try:
+            secret = self._secrets.read(self.secret_ref())
+        except SecretUnavailable as error:
+            return DeliveryResult(ok=False, retryable=error.retryable, detail=str(error))
+        return self.send(sent, secret)

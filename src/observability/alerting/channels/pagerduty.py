@@ -17,10 +17,9 @@ import orjson
 from observability.alerting.channels.common import (
     alert_status,
     value_against_threshold,
-    without_resolved,
 )
-from observability.alerting.channels.delivery import post_json
-from observability.alerting.channels.secrets import Secret, SecretReader, SecretUnavailable
+from observability.alerting.channels.delivery import SecretChannel, post_json
+from observability.alerting.channels.secrets import Secret, SecretReader, SecretRef
 from observability.alerting.channels.spec import PagerDutySpec
 from observability.alerting.model import (
     Alert,
@@ -112,33 +111,27 @@ def pagerduty_event(
     return event
 
 
-class PagerDutyNotifier:
+class PagerDutyNotifier(SecretChannel):
     """Triggers and resolves PagerDuty incidents, one per alert fingerprint."""
 
     def __init__(
         self, spec: PagerDutySpec, *, http: httpx.Client, secrets: SecretReader, policy: RetryPolicy
     ) -> None:
-        self.name = spec.name
+        super().__init__(spec, http=http, secrets=secrets, policy=policy)
         self._spec = spec
-        self._http = http
-        self._secrets = secrets
-        self._policy = policy
 
-    def deliver(self, notification: Notification) -> DeliveryResult:
+    def secret_ref(self) -> SecretRef:
+        """The routing key."""
+        return self._spec.routing_key
+
+    def send(self, sent: Notification, key: Secret) -> DeliveryResult:
         """Send every alert's event; retryable if any retryable failure remains."""
-        sent = without_resolved(notification, self._spec.send_resolved)
-        if sent is None:
-            return DeliveryResult(ok=True, detail="nothing to send (send_resolved: false)")
-        try:
-            key = self._secrets.read(self._spec.routing_key)
-        except SecretUnavailable as error:
-            return DeliveryResult(ok=False, retryable=error.retryable, detail=str(error))
         total = len(sent.alerts)
         tried = 0
         failures: list[DeliveryResult] = []
         for alert in sent.alerts:
             tried += 1
-            result = self._send(alert, key, sent)
+            result = self._event(alert, key, sent)
             if result.ok:
                 continue
             failures.append(result)
@@ -153,7 +146,7 @@ class PagerDutyNotifier:
             detail=f"{len(failures)} of {total} event(s) failed{waiting}: {failures[0].detail}",
         )
 
-    def _send(self, alert: Alert, key: Secret, notification: Notification) -> DeliveryResult:
+    def _event(self, alert: Alert, key: Secret, notification: Notification) -> DeliveryResult:
         event = pagerduty_event(
             alert, key.reveal(), notification=notification, source=self._spec.source
         )

@@ -21,10 +21,9 @@ from observability.alerting.channels.common import (
     alert_status,
     title,
     value_against_threshold,
-    without_resolved,
 )
-from observability.alerting.channels.delivery import post_json
-from observability.alerting.channels.secrets import SecretReader, SecretUnavailable
+from observability.alerting.channels.delivery import SecretChannel, post_json
+from observability.alerting.channels.secrets import Secret, SecretReader, SecretRef
 from observability.alerting.channels.spec import SlackSpec
 from observability.alerting.model import Alert, DeliveryResult, Notification
 from observability.core.times import format_instant
@@ -230,26 +229,20 @@ def slack_message(notification: Notification) -> dict[str, object]:
     return {"text": heading, "blocks": blocks[:MAX_BLOCKS]}
 
 
-class SlackNotifier:
+class SlackNotifier(SecretChannel):
     """Posts Block Kit messages to a Slack incoming webhook (the URL is the secret)."""
 
     def __init__(
         self, spec: SlackSpec, *, http: httpx.Client, secrets: SecretReader, policy: RetryPolicy
     ) -> None:
-        self.name = spec.name
+        super().__init__(spec, http=http, secrets=secrets, policy=policy)
         self._spec = spec
-        self._http = http
-        self._secrets = secrets
-        self._policy = policy
 
-    def deliver(self, notification: Notification) -> DeliveryResult:
-        """Send one message for the group; a failure is reported, never raised."""
-        sent = without_resolved(notification, self._spec.send_resolved)
-        if sent is None:
-            return DeliveryResult(ok=True, detail="nothing to send (send_resolved: false)")
-        try:
-            url = self._secrets.read(self._spec.webhook_url)
-        except SecretUnavailable as error:
-            return DeliveryResult(ok=False, retryable=error.retryable, detail=str(error))
-        body = orjson.dumps(slack_message(sent))
-        return post_json(self._http, url.reveal(), body, policy=self._policy, secret=url)
+    def secret_ref(self) -> SecretRef:
+        """The webhook URL."""
+        return self._spec.webhook_url
+
+    def send(self, notification: Notification, secret: Secret) -> DeliveryResult:
+        """One message for the group."""
+        body = orjson.dumps(slack_message(notification))
+        return post_json(self._http, secret.reveal(), body, policy=self._policy, secret=secret)

@@ -20,9 +20,9 @@ from typing import Final
 import httpx
 import orjson
 
-from observability.alerting.channels.common import alert_status, without_resolved
-from observability.alerting.channels.delivery import post_json
-from observability.alerting.channels.secrets import SecretReader, SecretUnavailable
+from observability.alerting.channels.common import alert_status
+from observability.alerting.channels.delivery import SecretChannel, post_json
+from observability.alerting.channels.secrets import Secret, SecretReader, SecretRef
 from observability.alerting.channels.spec import WebhookSpec
 from observability.alerting.model import Alert, DeliveryResult, Notification
 from observability.core.times import format_instant
@@ -104,26 +104,20 @@ def encode(document: object) -> bytes:
     return orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
-class WebhookNotifier:
+class WebhookNotifier(SecretChannel):
     """POSTs the Alertmanager payload to a URL read from the environment or Secrets Manager."""
 
     def __init__(
         self, spec: WebhookSpec, *, http: httpx.Client, secrets: SecretReader, policy: RetryPolicy
     ) -> None:
-        self.name = spec.name
+        super().__init__(spec, http=http, secrets=secrets, policy=policy)
         self._spec = spec
-        self._http = http
-        self._secrets = secrets
-        self._policy = policy
 
-    def deliver(self, notification: Notification) -> DeliveryResult:
-        """Send the group's payload; a failure is reported, never raised."""
-        sent = without_resolved(notification, self._spec.send_resolved)
-        if sent is None:
-            return DeliveryResult(ok=True, detail="nothing to send (send_resolved: false)")
-        try:
-            url = self._secrets.read(self._spec.url)
-        except SecretUnavailable as error:
-            return DeliveryResult(ok=False, retryable=error.retryable, detail=str(error))
-        body = encode(alertmanager_payload(sent, max_alerts=self._spec.max_alerts))
-        return post_json(self._http, url.reveal(), body, policy=self._policy, secret=url)
+    def secret_ref(self) -> SecretRef:
+        """The URL."""
+        return self._spec.url
+
+    def send(self, notification: Notification, secret: Secret) -> DeliveryResult:
+        """The group's payload."""
+        body = encode(alertmanager_payload(notification, max_alerts=self._spec.max_alerts))
+        return post_json(self._http, secret.reveal(), body, policy=self._policy, secret=secret)
