@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from observability.core.checks import is_name
 from observability.core.errors import ObservabilityError
@@ -22,20 +22,25 @@ class ConfigError(ObservabilityError):
 
 
 class Section:
-    """One mapping of the file, read key by key."""
+    """One mapping of the file, read key by key; every error names the section and the key.
+
+    Rules, routes and receivers (`alerting/channels/spec.py`) all read through this class;
+    a subclass sets `error_class` to raise its own error type."""
+
+    error_class: ClassVar[type[ObservabilityError]] = ConfigError
 
     def __init__(self, where: str, raw: object) -> None:
         self.where = where
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
-            raise ConfigError(f"{where}: expected a mapping, got {_kind(raw)}")
+            raise self.error_class(f"{where}: expected a mapping, got {_kind(raw)}")
         self.raw: Mapping[Any, Any] = raw
         self._seen: set[str] = set()
 
-    def error(self, key: str, problem: str) -> ConfigError:
+    def error(self, key: str, problem: str) -> ObservabilityError:
         """An error naming this section and `key`."""
-        return ConfigError(f"{self.where}: {key}: {problem}")
+        return self.error_class(f"{self.where}: {key}: {problem}")
 
     def has(self, key: str) -> bool:
         """Whether the key is present (and not null)."""
@@ -119,6 +124,15 @@ class Section:
             raise self.error(key, f"is required (one of {', '.join(allowed)})")
         if value not in allowed:
             raise self.error(key, f"{value!r:.80} is not one of {', '.join(allowed)}")
+        return value
+
+    def count(self, key: str, default: int) -> int:
+        """A whole number, 0 or more (the default when absent)."""
+        value = self.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.error(key, f"expected a whole number, 0 or more, got {_kind(value)}")
         return value
 
     def flag(self, key: str, default: bool) -> bool:

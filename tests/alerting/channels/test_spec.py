@@ -75,7 +75,7 @@ def test_every_channel_parses() -> None:
         ),
         (
             {"webhook": {"url_env": "H", "tiemout": 3}},
-            "receiver 'r': webhook.tiemout: unknown key (allowed: ",
+            "receiver 'r': webhook.tiemout: unknown key (known here: ",
         ),
         ({"webhook": ["url_env"]}, "receiver 'r': webhook: expected a mapping"),
         ({"teams": {}}, "receiver 'r': teams: unknown channel (one of slack, pagerduty"),

@@ -15,6 +15,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from observability.alerting.channels.secrets import SecretRef
+from observability.alerting.reading import Section
 from observability.core.errors import ObservabilityError
 
 #: PagerDuty Events API v2's endpoint (the US service region; EU accounts set `url`).
@@ -77,59 +78,22 @@ class MemorySpec:
 ReceiverSpec = SlackSpec | PagerDutySpec | SnsSpec | WebhookSpec | MemorySpec
 
 
-class _Options:
-    """One channel's options: typed reads that name the key, and no unknown key left over."""
+class _Options(Section):
+    """One channel's options, read like every section of alerts.yaml (`alerting.reading`),
+    plus secrets, which are named and never written."""
+
+    error_class = ReceiverError
 
     def __init__(self, receiver: str, channel: str, raw: object) -> None:
-        self.receiver = receiver
-        self.channel = channel
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, Mapping):
-            raise ReceiverError(f"receiver {receiver!r}: {channel}: expected a mapping")
-        self._raw: Mapping[object, object] = raw
-        self._seen: set[str] = set()
+        super().__init__(f"receiver {receiver!r}: {channel}", raw)
 
-    def error(self, key: str, problem: str) -> ReceiverError:
-        return ReceiverError(f"receiver {self.receiver!r}: {self.channel}.{key}: {problem}")
-
-    def _get(self, key: str) -> object:
-        self._seen.add(key)
-        return self._raw.get(key)
-
-    def text(self, key: str, default: str | None = None) -> str | None:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, "expected a non-empty string")
-        return value.strip()
-
-    def required_text(self, key: str) -> str:
-        value = self.text(key)
-        if value is None:
-            raise self.error(key, "is required")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, "expected true or false")
-        return value
-
-    def count(self, key: str, default: int) -> int:
-        value = self._get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.error(key, "expected a whole number, 0 or more")
-        return value
+    def error(self, key: str, problem: str) -> ObservabilityError:
+        """`receiver 'x': slack.webhook_url_env: problem`."""
+        return ReceiverError(f"{self.where}.{key}: {problem}")
 
     def secret(self, field: str) -> SecretRef:
         """`<field>_env` or `<field>_secret_arn` (+ `<field>_secret_key`); never the value."""
-        if self._get(field) is not None:
+        if self.get(field) is not None:
             raise self.error(
                 field,
                 f"a secret is never written in alerts.yaml; name it with {field}_env "
@@ -145,12 +109,6 @@ class _Options:
         if key is not None and arn is None:
             raise self.error(f"{field}_secret_key", f"only applies with {field}_secret_arn")
         return SecretRef(env=env, secret_arn=arn, json_key=key)
-
-    def finish(self) -> None:
-        unknown = sorted(str(k) for k in self._raw if str(k) not in self._seen)
-        if unknown:
-            allowed = ", ".join(sorted(self._seen))
-            raise self.error(unknown[0], f"unknown key (allowed: {allowed})")
 
 
 def _slack(name: str, options: _Options) -> ReceiverSpec:
