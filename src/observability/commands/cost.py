@@ -12,7 +12,12 @@ from observability.deploy.cost import Scenario, estimate
 
 
 @click.command()
-@click.option("--gb-per-day", type=float, required=True, help="Raw NDJSON ingested a day.")
+@click.option(
+    "--gb-per-day",
+    type=click.FloatRange(0, 1_000_000, min_open=True),
+    required=True,
+    help="Raw NDJSON ingested a day.",
+)
 @click.option(
     "--search-days",
     type=click.IntRange(0),
