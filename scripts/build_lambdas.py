@@ -35,7 +35,7 @@ _JUNK: Final = ("__pycache__", ".pyc", ".egg-info", ".dist-info/RECORD")
 _BASE: Final = ("orjson", "structlog", "prometheus-client")
 #: What each function imports beyond the runtime, by distribution name.
 FUNCTIONS: Final[Mapping[str, tuple[str, ...]]] = {
-    "firehose_transform": _BASE,
+    "firehose_transform": (*_BASE, "msgspec"),  # the typed fast path (transform/typed.py)
     "partition_registrar": _BASE,
     "s3_to_opensearch": (*_BASE, "opensearch-py"),
     # Rules run SQL on Athena (pyathena, sqlglot); receivers post with httpx; the

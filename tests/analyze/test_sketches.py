@@ -173,6 +173,59 @@ def test_feature_texts_fast_and_row_by_row_paths_agree() -> None:
     assert slow.numeric["amount"] == tuple(merged_amount.tolist())
 
 
+_field = st.one_of(
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.integers(-(2**40), 2**40),
+    st.sampled_from(["DE", "FR", "", "1.5", True, False]),
+    st.just([1, 2]),
+    st.just({"x": 1}),
+)
+_record = st.one_of(
+    st.fixed_dictionaries({}, optional={"amount": _field, "items": _field, "country": _field}),
+    _field,
+)
+_line = st.one_of(
+    st.builds(lambda features: orjson.dumps({"model": MODEL, "features": features}), _record),
+    st.builds(orjson.dumps, _record),
+    st.sampled_from([b"not json", b"[1]", b'{"features": 1', b"{}"]),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(_line, max_size=30))
+def test_source_files_columnar_and_line_by_line_reading_agree(lines: list[bytes]) -> None:
+    """A stored NDJSON file's sketch is the same whether Arrow reads it as columns or (when
+    anything is irregular) it is read line by line, as the reference reads it."""
+    spec = _SPEC
+    reference: list[Any] = []
+    for line in lines:
+        try:
+            reference.append(orjson.loads(line).get("features"))
+        except (orjson.JSONDecodeError, AttributeError):
+            reference.append(None)
+    stored = b"\n".join(line + (b"\n" if i % 7 == 3 else b"") for i, line in enumerate(lines))
+    assert spec.sketch_ndjson(stored) == spec.sketch_objects(reference)
+    assert spec.sketch_ndjson(encode_ndjson_gz(lines)) == spec.sketch_objects(reference)
+
+
+def test_regular_source_files_are_read_as_columns() -> None:
+    """Regular prediction lines are read as columns of the configured features only."""
+    spec = _SPEC
+    lines = [
+        orjson.dumps(
+            {
+                "model": MODEL,
+                "features": {"amount": i * 1.5, "items": i % 3, "country": "DE", "extra": [i]},
+            }
+        )
+        for i in range(50)
+    ]
+    typed = spec.sketch_ndjson(encode_ndjson_gz(lines))
+    assert typed.rows == 50 and typed.rejected == 0
+    assert typed == spec.sketch_objects([orjson.loads(line)["features"] for line in lines])
+
+
 _values = st.lists(
     st.one_of(
         st.none(),

@@ -10,7 +10,7 @@ import pytest
 from tests.deploy.subset import moto_subset
 
 from observability.core.aws import AwsClients
-from observability.deploy.ship import prepare, publish
+from observability.deploy.ship import DeployInputError, prepare, publish
 
 pytestmark = pytest.mark.aws
 
@@ -66,6 +66,8 @@ def test_moto_deploys_its_part_and_names_the_rest(
     s3.head_bucket(Bucket=bucket)
     functions = {f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]}
     assert {"obs-transform", "obs-registrar"} <= functions  # the rest need HttpApi or Glue
+    # The default design searches through Athena: no OpenSearch domain.
+    assert prepared.parameters["OpenSearchMode"] == "none"
     pattern = aws.client("events").describe_rule(Name=_rule_name(aws, "Registrar"))["EventPattern"]
     assert '"prefix": "logs/"' in pattern.replace('":"', '": "')
     again = publish(prepared_with(prepared, subset.template), s3, aws.client("cloudformation"))
@@ -80,3 +82,23 @@ def prepared_with(prepared: Any, template: dict[str, Any]) -> Any:
 def _rule_name(aws: AwsClients, logical: str) -> str:
     names = [r["Name"] for r in aws.client("events").list_rules()["Rules"]]
     return next(name for name in names if logical in name)
+
+
+def test_redeploy_without_opensearch_keeps_a_domain_stack_safe(
+    aws: AwsClients, packaged: Path
+) -> None:
+    """A stack deployed with `--opensearch create` is not switched to the default tier (and
+    its domain deleted) by a deploy that does not name the tier; naming it proceeds."""
+    s3, cloudformation = aws.client("s3"), aws.client("cloudformation")
+    s3.create_bucket(Bucket="artifacts-search")
+    chosen = prepare("obs-search", "artifacts-search", packaged, opensearch="create")
+    subset = moto_subset(chosen.template).template
+    assert (
+        publish(prepared_with(chosen, subset), s3, cloudformation, poll_seconds=0.2).action
+        == "created"
+    )
+    unnamed = prepare("obs-search", "artifacts-search", packaged)
+    with pytest.raises(DeployInputError, match="--opensearch create to keep it"):
+        publish(prepared_with(unnamed, subset), s3, cloudformation, poll_seconds=0.2)
+    again = publish(prepared_with(chosen, subset), s3, cloudformation, poll_seconds=0.2)
+    assert again.action in ("unchanged", "updated")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -39,7 +39,6 @@ from observability.core.partitioning import Partition, parse_prefix
 from observability.core.schema import Kind
 from observability.store.base import ObjectStore
 from observability.store.compaction import OUTPUT_NAME, read_manifest
-from observability.store.files import decode_lines
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
@@ -128,13 +127,7 @@ def sketch_hour(store: ObjectStore, spec: BinSpec, partition: Partition) -> Sket
         name = key[len(prefix) :]
         if key in covered or "/" in name or name.startswith((".", "_")):
             continue
-        objects: list[Any] = []
-        for line in decode_lines(store.get(key)):
-            try:
-                objects.append(orjson.loads(line).get("features"))
-            except (orjson.JSONDecodeError, AttributeError):
-                objects.append(None)
-        sketches.append(spec.sketch_objects(objects))
+        sketches.append(spec.sketch_ndjson(store.get(key)))
     if not sketches:
         return None
     merged = sketches[0]

@@ -26,6 +26,7 @@ are never merged (`BinsMismatchError`): rebuild them with `rebuild_sketches`.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import math
 from collections import Counter
@@ -47,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from observability.core.errors import ObservabilityError
+from observability.store.files import decode_lines
 
 SKETCH_VERSION: Final = 1
 #: Quantile bins per numeric feature; 10-20 is the usual range for PSI.
@@ -244,6 +246,21 @@ class BinSpec:
         """Counts of a `features` JSON text column, as compaction stores it."""
         return self.sketch_objects(_decode_features(self, texts), rejected=texts.null_count)
 
+    def sketch_ndjson(self, data: bytes) -> Sketch:
+        """Counts of a stored NDJSON file of prediction records (gzip or plain).
+
+        Decoded in one call into the configured features only; a file with anything the
+        typed decoder refuses (a bad or blank line, a value of another type) is decoded
+        line by line, as a reader of the records would.
+        """
+        body = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        listed = b"".join((b"[", body.rstrip(b"\n").replace(b"\n", b","), b"]"))
+        try:
+            records = _record_decoder(self.features).decode(listed)
+        except msgspec.MsgspecError:
+            return self.sketch_objects([_features_of(line) for line in decode_lines(body)])
+        return self.sketch_objects([record.features for record in records])
+
     def sketch_objects(self, objects: Sequence[Any], *, rejected: int = 0) -> Sketch:
         """Counts of decoded `features` values; anything but an object is a rejected row."""
         good = [o for o in objects if isinstance(o, (dict, msgspec.Struct))]
@@ -402,6 +419,22 @@ def _decoder(features: tuple[FeatureBins, ...]) -> msgspec.json.Decoder[Any]:
     rename = {f"f{i}": f.name for i, f in enumerate(features)}
     row = msgspec.defstruct("FeatureRow", fields, rename=rename, gc=False)
     return msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
+
+
+@lru_cache(maxsize=64)
+def _record_decoder(features: tuple[FeatureBins, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of `[record, ...]` keeping only each record's features (see `_decoder`)."""
+    row = _decoder(features).type.__args__[0]
+    record = msgspec.defstruct("FeatureRecord", [("features", row | None, None)], gc=False)
+    return msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+
+
+def _features_of(line: bytes) -> Any:
+    """One record's `features` value; None for a line that is not a JSON object."""
+    try:
+        return orjson.loads(line).get("features")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
 
 
 def _decode_features(spec: BinSpec, texts: pa.Array | pa.ChunkedArray) -> list[Any]:

@@ -9,6 +9,14 @@ from rich.table import Table
 
 from observability.commands.common import stdout_console
 from observability.deploy.cost import Scenario, estimate
+from observability.deploy.design import (
+    COMPACTED_SOURCE_DAYS,
+    DEFAULT_SEARCH_DAYS,
+    DEFAULT_SEARCH_TIER,
+    SEARCH_TIERS,
+    SearchTier,
+    standard_days,
+)
 
 
 @click.command()
@@ -19,11 +27,19 @@ from observability.deploy.cost import Scenario, estimate
     help="Raw NDJSON ingested a day.",
 )
 @click.option(
-    "--search-days",
-    type=click.IntRange(0),
-    default=7,
+    "--search",
+    type=click.Choice(SEARCH_TIERS),
+    default=DEFAULT_SEARCH_TIER,
     show_default=True,
-    help="Days searchable in OpenSearch (0: no domain).",
+    help="athena: the API searches through Athena; opensearch: a domain with Dashboards.",
+)
+@click.option(
+    "--search-days",
+    type=click.IntRange(1),
+    default=DEFAULT_SEARCH_DAYS,
+    show_default=True,
+    help="The hot window: days in OpenSearch, or (athena) days Parquet stays in S3 Standard "
+    "(at least 30).",
 )
 @click.option(
     "--retention-days",
@@ -37,19 +53,20 @@ from observability.deploy.cost import Scenario, estimate
     type=click.IntRange(0),
     default=1,
     show_default=True,
-    help="Replica shards of each OpenSearch index.",
+    help="Replica shards of each OpenSearch index (--search opensearch).",
 )
 @click.option(
     "--compacted-source-days",
     type=click.IntRange(0),
-    default=0,
+    default=COMPACTED_SOURCE_DAYS,
     show_default=True,
-    help="0 keeps compacted NDJSON (Standard-IA after 30 days); N deletes it after N.",
+    help="N deletes compacted NDJSON after N days; 0 keeps it (Standard-IA after 30 days).",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def cost(
     *,
     gb_per_day: float,
+    search: SearchTier,
     search_days: int,
     retention_days: int,
     replicas: int,
@@ -57,7 +74,9 @@ def cost(
     fmt: str,
 ) -> None:
     """Monthly cost per component, from the committed price table, beside AWS's figure."""
-    scenario = Scenario(gb_per_day, search_days, retention_days, replicas, compacted_source_days)
+    scenario = Scenario(
+        gb_per_day, search_days, retention_days, replicas, compacted_source_days, search
+    )
     result = estimate(scenario)
     console = stdout_console()
     if fmt == "json":
@@ -65,7 +84,7 @@ def cost(
         return
     table = Table(
         title=f"monthly cost, {result.region} on-demand prices checked {result.checked}: "
-        f"{gb_per_day:g} GB/day, {search_days} days searchable, {retention_days} days in S3"
+        f"{gb_per_day:g} GB/day, {_hot(scenario)}, {retention_days} days in S3"
     )
     table.add_column("component")
     table.add_column("USD/month", justify="right")
@@ -78,4 +97,13 @@ def cost(
     console.print(
         f"{result.reference_name}: ${result.reference_monthly:,.2f}/month at 100 GB/day "
         f"({result.reference_description}); this estimate is {share:.2f}x that figure."
+    )
+
+
+def _hot(scenario: Scenario) -> str:
+    """What the hot window is in this design."""
+    if scenario.indexed:
+        return f"{scenario.search_days} days in OpenSearch ({scenario.replicas} replica(s))"
+    return (
+        f"search through Athena, Parquet {standard_days(scenario.search_days)} days in S3 Standard"
     )

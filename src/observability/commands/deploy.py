@@ -8,6 +8,7 @@ import click
 
 from observability.commands.common import cli_context, stdout_console
 from observability.deploy.artifacts import PACKAGE_DIR
+from observability.deploy.design import DEFAULT_OPENSEARCH_MODE, OPENSEARCH_MODES
 from observability.deploy.ship import DeployInputError, prepare, publish
 
 #: What the outputs mean to someone who just deployed, in the order they are printed.
@@ -51,6 +52,14 @@ def _parameter(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--drift-image", default="", help="ECR URI of the drift image (default: none).")
 @click.option(
+    "--opensearch",
+    type=click.Choice(OPENSEARCH_MODES),
+    help=f"Search tier (default for a new stack: {DEFAULT_OPENSEARCH_MODE}): none (the API "
+    "searches through Athena), create (a domain with OpenSearch Dashboards), existing "
+    "(--parameter OpenSearchEndpoint=... and OpenSearchDomainName=...). An existing stack "
+    "on another tier needs it named.",
+)
+@click.option(
     "--package-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=PACKAGE_DIR,
@@ -72,6 +81,7 @@ def deploy(
     models: Path | None,
     alerts: Path | None,
     drift_image: str,
+    opensearch: str | None,
     package_dir: Path,
     parameters: tuple[str, ...],
 ) -> None:
@@ -85,6 +95,7 @@ def deploy(
         alerts=alerts,
         database=runtime.settings.glue_database,
         drift_image=drift_image,
+        opensearch=opensearch,
         parameters=_parameter(parameters),
     )
     for note in prepared.notes:

@@ -180,6 +180,31 @@ def canonical_timestamp(moment: datetime) -> str:
 #: text, text order is time order: the generated validators compare strings.
 EARLIEST_TEXT: Final = canonical_timestamp(EARLIEST)
 LATEST_TEXT: Final = canonical_timestamp(LATEST)
+_fromiso: Final = datetime.fromisoformat
+
+
+def is_stored_timestamp(value: str) -> bool:
+    """Whether `value` is already in stored form, which `normalize_timestamp` would keep.
+
+    Canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` in range (what the SDK writes), once
+    fromisoformat finds it on the calendar. The shape test pins every separator: with them
+    and the length fixed, fromisoformat reads only that form (a week date such as
+    `2026-W47-1T...` has a digit at 7), and text order is time order for the range.
+    """
+    if not (
+        len(value) == 27
+        and value[26] == "Z"
+        and value[4:20:3] == "--T::."
+        and EARLIEST_TEXT <= value < LATEST_TEXT
+    ):
+        return False
+    try:
+        _fromiso(value)
+    except ValueError:
+        return False
+    return True
+
+
 _EARLIEST_NAIVE: Final = EARLIEST.replace(tzinfo=None)
 _LATEST_NAIVE: Final = LATEST.replace(tzinfo=None)
 _DAY: Final = timedelta(days=1)

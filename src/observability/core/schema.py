@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any, Final
 
 from observability.core.checks import (
     _CHECKERS,
     _LEVELS,
-    EARLIEST_TEXT,
-    LATEST_TEXT,
     _fail,
     _known_names,
     content_id,
+    is_stored_timestamp,
     normalize_timestamp,
     parse_json_line,
     utc_now_iso,
@@ -134,16 +132,11 @@ _INLINE: Final[Mapping[FieldType, str]] = {
     FieldType.LEVEL: (
         "obj[{n}] = (_LEVELS.get(v) if type(v) is str else None) or _check_level(v, {n})"
     ),
-    # Canonical `YYYY-MM-DDTHH:MM:SS.ffffffZ` in range (what the SDK writes) is kept once
-    # fromisoformat finds it on the calendar. The shape test pins every separator: with
-    # them and the length fixed, fromisoformat reads only that form (a week date such as
-    # `2026-W47-1T...` has a digit at 7), and text order is time order for the range.
+    # What the SDK writes is kept as is (`is_stored_timestamp`: the transform's typed fast
+    # path accepts exactly the same text); anything else is normalised or refused.
     FieldType.TIMESTAMP: (
-        "if (type(v) is str and len(v) == 27 and v[26] == 'Z' and v[4:20:3] == '--T::.'\n"
-        "        and _TS_MIN <= v < _TS_MAX):\n"
-        "    try: _fromiso(v)\n"
-        "    except ValueError: obj[{n}] = normalize_timestamp(v, {n})\n"
-        "else: obj[{n}] = normalize_timestamp(v, {n})"
+        "if type(v) is not str or not _is_stored_timestamp(v):\n"
+        "    obj[{n}] = normalize_timestamp(v, {n})"
     ),
 }
 _CALLED: Final = "c = {check}(v, {n})\nif c is not v: obj[{n}] = c"
@@ -206,9 +199,7 @@ def _build_validator(kind: Kind) -> _Validator:
         "_known_names": _known_names,
         "_isfinite": math.isfinite,
         "_LEVELS": _LEVELS,
-        "_fromiso": datetime.fromisoformat,
-        "_TS_MIN": EARLIEST_TEXT,
-        "_TS_MAX": LATEST_TEXT,
+        "_is_stored_timestamp": is_stored_timestamp,
         "_missing": _missing,
         "_check_version": _check_version,
         "_move_extra_fields": _move_extra_fields,

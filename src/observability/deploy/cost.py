@@ -3,63 +3,32 @@
 Prices come from the committed table `prices.toml` (us-east-1, source page and date in
 the file); what the model assumes about the data (compression, partitions, query load)
 is in the same file under `[assumptions]`, so every figure is a price times a stated
-quantity. Storage is the steady state once the retention period has filled. The result
-is printed beside AWS's published figure for its Centralized Logging with OpenSearch
-solution at the same page's configuration.
+quantity. Storage is the steady state once the retention period has filled. The design's
+defaults (search tier, hot window, compacted NDJSON's lifetime) are `design.py`'s, the
+same the deployed template gets. The result is printed beside AWS's published figure for
+its Centralized Logging with OpenSearch solution at the same page's configuration.
 """
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from observability.core.errors import ObservabilityError
+from observability.deploy.cost_search import athena_searches, opensearch
+from observability.deploy.design import IA_MIN_DAYS, standard_days
+from observability.deploy.scenario import CostError, Line, Scenario
+
+__all__ = ["CostError", "Estimate", "Line", "Scenario", "estimate", "load_prices"]
 
 PRICES: Final = Path(__file__).with_name("prices.toml")
-#: S3 Standard-IA's minimum age for a lifecycle transition (the template's rule).
-IA_AFTER_DAYS: Final = 30
 #: Firehose flushes each partition's buffer at least this often (the template's hints).
 BUFFER_SECONDS: Final = 60
 BUFFER_MB: Final = 64
 #: Compaction's start-up on Glue before the first row, in minutes (an assumption).
 GLUE_STARTUP_MINUTES: Final = 0.5
-
-
-class CostError(ObservabilityError):
-    """A configuration the model cannot price (the message says which value)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """What to price: volume, the searchable window, retention, and the index's replicas."""
-
-    gb_per_day: float
-    search_days: int = 7
-    retention_days: int = 365
-    replicas: int = 1
-    #: 0 keeps compacted NDJSON (Standard-IA after 30 days); N > 0 deletes it after N days.
-    compacted_source_days: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.gb_per_day > 0:
-            raise CostError(f"--gb-per-day must be positive; got {self.gb_per_day}")
-        if self.search_days < 0 or self.replicas < 0 or self.compacted_source_days < 0:
-            raise CostError("--search-days, --replicas and --compacted-source-days are >= 0")
-        if self.retention_days < 1:
-            raise CostError(f"--retention-days must be at least 1; got {self.retention_days}")
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One component's monthly cost and how it was reached."""
-
-    component: str
-    monthly: float
-    basis: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +55,7 @@ class Estimate:
             "prices_checked": self.checked,
             "scenario": {
                 "gb_per_day": self.scenario.gb_per_day,
+                "search": self.scenario.search,
                 "search_days": self.scenario.search_days,
                 "retention_days": self.scenario.retention_days,
                 "replicas": self.scenario.replicas,
@@ -148,8 +118,10 @@ def estimate(scenario: Scenario, prices: Mapping[str, Any] | None = None) -> Est
     lines += _s3(scenario, table, objects_day)
     lines.append(_glue(table, gb))
     lines.append(_athena(table))
-    if scenario.search_days:
-        lines.append(_opensearch(scenario, table))
+    if scenario.indexed:
+        lines.append(opensearch(scenario, table))
+    else:
+        lines.append(athena_searches(scenario, table))
     lines.append(_cloudwatch(scenario, table, gb_month, objects_month))
     other = table["other"]
     scheduled = a["alert_runs_per_day"] * month
@@ -182,7 +154,7 @@ def _lambda(
     gb_seconds = transform_calls * a["transform_seconds_per_mb"] * a["transform_memory_gb"]
     gb_seconds += objects_month * a["registrar_seconds"] * a["registrar_memory_gb"]
     calls = transform_calls + objects_month
-    if scenario.search_days:
+    if scenario.indexed:
         indexed = (
             objects_month * a["indexer_seconds_per_object"] + gb_month * a["indexer_seconds_per_gb"]
         )
@@ -192,54 +164,83 @@ def _lambda(
     gb_seconds += alert_runs * a["alert_seconds"] * a["alert_memory_gb"]
     calls += alert_runs + a["api_requests_per_month"]
     monthly = gb_seconds * price["per_gb_second"] + calls / 1e6 * price["per_million_requests"]
-    return Line(
-        "Lambda",
-        monthly,
-        f"{gb_seconds:,.0f} GB-s + {calls:,.0f} requests (transform, registrar, indexer, alerts)",
+    functions = (
+        "transform, registrar, indexer, alerts, API"
+        if scenario.indexed
+        else ("transform, registrar, alerts, API")
     )
+    return Line("Lambda", monthly, f"{gb_seconds:,.0f} GB-s + {calls:,.0f} requests ({functions})")
+
+
+def _ia_billed(days: int) -> int:
+    """Days of Standard-IA storage billed for an object kept there `days`: IA bills 30 at least."""
+    return max(days, IA_MIN_DAYS) if days > 0 else 0
 
 
 def _s3(scenario: Scenario, table: Mapping[str, Any], objects_day: float) -> list[Line]:
     a, price = table["assumptions"], table["s3"]
     gb, keep_days = scenario.gb_per_day, scenario.retention_days
-    raw_day = gb / a["gzip_ratio"]
+    month = a["days_per_month"]
+    raw_day, parquet_day = gb / a["gzip_ratio"], gb / a["parquet_ratio"]
     if scenario.compacted_source_days:
         raw_standard_days = min(scenario.compacted_source_days, keep_days)
         raw_ia_days = 0
     else:
-        raw_standard_days = min(IA_AFTER_DAYS, keep_days)
-        raw_ia_days = max(keep_days - IA_AFTER_DAYS, 0)
-    parquet_gb = gb / a["parquet_ratio"] * keep_days
-    standard_gb = raw_day * raw_standard_days + parquet_gb
-    ia_gb = raw_day * raw_ia_days
-    month = a["days_per_month"]
+        raw_standard_days = min(IA_MIN_DAYS, keep_days)
+        raw_ia_days = keep_days - raw_standard_days
+    parquet_standard_days = min(standard_days(scenario.search_days), keep_days)
+    parquet_ia_days = keep_days - parquet_standard_days
+    standard_gb = raw_day * raw_standard_days + parquet_day * parquet_standard_days
+    ia_raw_gb = raw_day * _ia_billed(raw_ia_days)
+    ia_parquet_gb = parquet_day * _ia_billed(parquet_ia_days)
     objects_month = objects_day * month
-    parquet_puts = a["active_partitions"] * a["compaction_runs_per_day"] * month
+    parquet_objects_day = a["active_partitions"] * a["compaction_runs_per_day"]
+    parquet_puts = parquet_objects_day * month
     puts = objects_month * 2 + parquet_puts  # each delivered object, then its tag
-    transitions = objects_month if raw_ia_days else 0
+    transitions = (objects_month if raw_ia_days else 0) + (parquet_puts if parquet_ia_days else 0)
     tagged = objects_day * (raw_standard_days + raw_ia_days)
     requests = (
         puts / 1000 * price["put_per_1000"]
         + transitions / 1000 * price["transition_ia_per_1000"]
         + tagged / 10000 * price["tags_per_10000_month"]
     )
+    ndjson_ia = f" + NDJSON days {raw_standard_days}-{keep_days}" if raw_ia_days else ""
+    object_mb = parquet_day * 1e3 / parquet_objects_day
     return [
         Line(
             "S3 Standard",
             standard_gb * price["standard_per_gb_month"],
-            f"{standard_gb:,.0f} GB: NDJSON {raw_standard_days} days + Parquet {keep_days} days",
+            f"{standard_gb:,.0f} GB: gzip NDJSON {raw_standard_days} days + Parquet "
+            f"{parquet_standard_days} days",
         ),
         Line(
             "S3 Standard-IA",
-            ia_gb * price["standard_ia_per_gb_month"],
-            f"{ia_gb:,.0f} GB: compacted NDJSON days {IA_AFTER_DAYS}-{keep_days}",
+            (ia_raw_gb + ia_parquet_gb) * price["standard_ia_per_gb_month"],
+            f"{ia_raw_gb + ia_parquet_gb:,.0f} GB: Parquet days {parquet_standard_days}-{keep_days}"
+            f"{ndjson_ia} (30 days billed at least); Parquet objects {object_mb:,.1f} MB "
+            "on average, over IA's 128 KB minimum (S3 leaves smaller ones in Standard)",
         ),
         Line(
             "S3 requests and tags",
             requests,
             f"{puts:,.0f} PUTs, {transitions:,.0f} transitions, {tagged:,.0f} tags",
         ),
+        _ia_retrievals(table, parquet_standard_days if parquet_ia_days else None),
     ]
+
+
+def _ia_retrievals(table: Mapping[str, Any], standard_until: int | None) -> Line:
+    """People's Athena queries that reach back into Standard-IA pay its retrieval fee."""
+    a, price = table["assumptions"], table["s3"]
+    share = a["people_beyond_ia_share"] if standard_until is not None else 0.0
+    gb_month = a["people_queries_per_day"] * a["people_gb_per_query"] * share * a["days_per_month"]
+    where = f"past day {standard_until}" if standard_until is not None else "(none in IA)"
+    return Line(
+        "S3 Standard-IA retrievals",
+        gb_month * price["ia_retrieval_per_gb"],
+        f"{gb_month:,.0f} GB: {share:.0%} of people's Athena GB reach {where}, "
+        f"${price['ia_retrieval_per_gb']}/GB",
+    )
 
 
 def _glue(table: Mapping[str, Any], gb_per_day: float) -> Line:
@@ -274,26 +275,11 @@ def _athena(table: Mapping[str, Any]) -> Line:
     )
 
 
-def _opensearch(scenario: Scenario, table: Mapping[str, Any]) -> Line:
-    a, price = table["assumptions"], table["opensearch"]
-    ratio = table["reference"]["ebs_gb_per_source_gb"]
-    storage = scenario.gb_per_day * scenario.search_days * (1 + scenario.replicas) * ratio
-    nodes = max(1 + scenario.replicas, math.ceil(storage / price["max_ebs_gib_per_node"]))
-    hours = a["days_per_month"] * 24
-    monthly = nodes * price["instance_per_hour"] * hours + storage * price["gp3_per_gb_month"]
-    return Line(
-        "OpenSearch hot window",
-        monthly,
-        f"{nodes} x {price['instance']} + {storage:,.0f} GB gp3 "
-        f"({scenario.search_days} days, {scenario.replicas} replica(s))",
-    )
-
-
 def _cloudwatch(
     scenario: Scenario, table: Mapping[str, Any], gb_month: float, objects_month: float
 ) -> Line:
     a, price = table["assumptions"], table["cloudwatch"]
-    invocations = gb_month * 1024 + objects_month * (2 if scenario.search_days else 1)
+    invocations = gb_month * 1024 + objects_month * (2 if scenario.indexed else 1)
     log_gb = invocations * a["log_bytes_per_invocation"] / 1e9
     monthly = (
         a["alarms"] * price["alarm_per_month"]

@@ -7,7 +7,9 @@ objects make partitions (`catalog/partitions.py`) or are searchable (`index/temp
 the Glue tables and views (`catalog/render.py`, the same definitions as `glue/tables/`),
 and the drift schedules and reference files of the user's `models.yaml`. It also adds one
 log group per function and the alarms every function and stream gets, so a new function
-in the YAML is watched without another line.
+in the YAML is watched without another line. The defaults of the design's parameters (the
+search tier, the hot window, how long compacted NDJSON stays, the Athena scan cutoff) come
+from `design.py`, which the cost model prices.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ from observability.core import keys
 from observability.core.fields import Kind
 from observability.core.partitioning import firehose_prefix
 from observability.deploy.cfn import TemplateError, load_template
+from observability.deploy.design import (
+    ATHENA_SCAN_CUTOFF_BYTES,
+    COMPACTED_SOURCE_DAYS,
+    DEFAULT_OPENSEARCH_MODE,
+    DEFAULT_SEARCH_DAYS,
+    IA_MIN_DAYS,
+    OPENSEARCH_MODES,
+    standard_days,
+)
 from observability.deploy.schedules import scheduler_expressions
 from observability.index.templates import INDEXED_PREFIXES
 
@@ -71,8 +82,6 @@ ERRORS_FILTER: Final = "errors"
 PROBE_DAYS: Final = 1
 #: Multipart uploads a writer abandoned are cleaned up after this many days.
 ABORT_UPLOAD_DAYS: Final = 7
-#: S3 Standard-IA's minimum age for a lifecycle transition.
-IA_MIN_DAYS: Final = 30
 _ALARM_PERIOD: Final = 300
 
 
@@ -80,13 +89,20 @@ def render(
     base: Mapping[str, Any],
     models: Mapping[str, ModelConfig],
     database: str,
+    *,
+    search_days: int = DEFAULT_SEARCH_DAYS,
 ) -> dict[str, Any]:
-    """The full template: a deep copy of `base` with the generated parts added."""
+    """The full template: a deep copy of `base` with the generated parts added.
+
+    `search_days` is the hot window the stack is deployed with: compacted Parquet moves to
+    Standard-IA after it (and never before IA's 30-day minimum).
+    """
     template = copy.deepcopy(dict(base))
     resources: dict[str, Any] = template["Resources"]
     _require(resources, "DataBucket", "GlueDatabase", "RegistrarRule", "IndexerRule")
+    _defaults(template.get("Parameters", {}))
     template.setdefault("Mappings", {})["Layout"] = {"Prefixes": dict(LAYOUT)}
-    _bucket(resources["DataBucket"]["Properties"])
+    _bucket(resources["DataBucket"]["Properties"], standard_days(search_days))
     _streams(resources)
     _rules(resources)
     _catalog(resources, database)
@@ -96,9 +112,11 @@ def render(
     return template
 
 
-def render_file(models: Mapping[str, ModelConfig], database: str) -> dict[str, Any]:
+def render_file(
+    models: Mapping[str, ModelConfig], database: str, *, search_days: int = DEFAULT_SEARCH_DAYS
+) -> dict[str, Any]:
     """`render` of the committed base template."""
-    return render(load_template(BASE_TEMPLATE), models, database)
+    return render(load_template(BASE_TEMPLATE), models, database, search_days=search_days)
 
 
 def to_json(template: Mapping[str, Any]) -> bytes:
@@ -116,8 +134,27 @@ def _days(parameter: str) -> dict[str, str]:
     return {"Ref": parameter}
 
 
-def _bucket(properties: dict[str, Any]) -> None:
-    """Lifecycle by prefix and tag, and the request metrics of errors/."""
+def _defaults(parameters: dict[str, Any]) -> None:
+    """The design's parameter defaults (`design.py`), so a plain deploy is the priced one."""
+    _require(
+        parameters,
+        "OpenSearchMode",
+        "SearchDays",
+        "CompactedSourceDays",
+        "AthenaScanCutoffBytes",
+    )
+    parameters["OpenSearchMode"]["Default"] = DEFAULT_OPENSEARCH_MODE
+    parameters["OpenSearchMode"]["AllowedValues"] = list(OPENSEARCH_MODES)
+    parameters["SearchDays"]["Default"] = DEFAULT_SEARCH_DAYS
+    parameters["CompactedSourceDays"]["Default"] = COMPACTED_SOURCE_DAYS
+    parameters["AthenaScanCutoffBytes"]["Default"] = ATHENA_SCAN_CUTOFF_BYTES
+
+
+def _bucket(properties: dict[str, Any], parquet_standard_days: int) -> None:
+    """Lifecycle by prefix and tag, and the request metrics of errors/.
+
+    Compacted Parquet moves to Standard-IA after `parquet_standard_days` (Athena reads it
+    there at a retrieval fee; S3 leaves objects under 128 KB in Standard by default)."""
     tag_key, tag_value = keys.COMPACTED_TAG
     rules: list[dict[str, Any]] = [
         {
@@ -126,8 +163,19 @@ def _bucket(properties: dict[str, Any]) -> None:
             "Prefix": prefix,
             "ExpirationInDays": _days("RetentionDays"),
         }
-        for prefix in (*keys.DATA_ROOTS.values(), keys.COMPACTED)
+        for prefix in keys.DATA_ROOTS.values()
     ]
+    rules.append(
+        {
+            "Id": f"retain-{keys.COMPACTED.strip('/').replace('/', '-')}",
+            "Status": "Enabled",
+            "Prefix": keys.COMPACTED,
+            "Transitions": [
+                {"StorageClass": "STANDARD_IA", "TransitionInDays": parquet_standard_days}
+            ],
+            "ExpirationInDays": _days("RetentionDays"),
+        }
+    )
     rules.append(
         {
             "Id": "compacted-sources",

@@ -17,7 +17,9 @@ import { useSession } from "../session";
 type LogsRoute = Extract<Route, { view: "logs" }>;
 
 const PAGE_SIZE = 50;
-const DEFAULT_SINCE = "24h";
+// Like Grafana's Explore: an hour of every service. On AWS without an index each search is an
+// Athena scan, billed by the bytes of its range (`observability cost`, prices.toml).
+const DEFAULT_SINCE = "1h";
 
 export function LogsPage({ route }: { route: LogsRoute }) {
   const { generation } = useSession();
