@@ -9,13 +9,16 @@ ingest writes them), best of three:
 - the floor any Python reader pays: gunzip every file and `orjson.loads` every line.
 Targets: at least 200,000 rows/s and 1.5x the reference path. On a shared machine wall
 time swings with the load, so each figure is also given per CPU-second of this process
-(DuckDB's threads included), which the load barely moves. The run also checks that both
-paths wrote the same rows and columns. Run: `python -m benchmarks compaction`.
+(DuckDB's threads included), which the load barely moves, next to the cores the machine has,
+its load average and the cores compaction kept busy (CPU seconds / wall seconds; DuckDB runs
+`DUCKDB_THREADS` threads). The run also checks that both paths wrote the same rows and
+columns. Run: `python -m benchmarks compaction`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -32,7 +35,13 @@ from observability.core.fields import FIELDS, JSON_TEXT_TYPES
 from observability.core.metrics import Metrics
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
-from observability.store.compaction import CHUNK_LINES, MANIFEST_NAME, OUTPUT_NAME, Compactor
+from observability.store.compaction import (
+    CHUNK_LINES,
+    DUCKDB_THREADS,
+    MANIFEST_NAME,
+    OUTPUT_NAME,
+    Compactor,
+)
 from observability.store.files import decode_lines, encode_ndjson_gz, new_filename
 from observability.store.local import LocalStore
 from observability.transform.lines import transform_lines
@@ -170,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             _fill(store, Kind.PREDICTION, _prediction, PREDICTION_ROWS),
         ]
         source_bytes = sum(len(store.get(k)) for p in partitions for k in store.list(p.prefix))
+        load_before = os.getloadavg()[0]
         runs: dict[str, list[Timing]] = {"parse": [], "reference": [], "compaction": []}
         for attempt in (1, 2, 3):
             runs["parse"].append(_baseline(store, partitions))
@@ -204,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{cpu['compaction'] / cpu['reference']:.2f}x the reference path "
             f"({cpu['reference']:,.0f}) and {cpu['compaction'] / cpu['parse']:.2f}x "
             f"gunzip+parse ({cpu['parse']:,.0f})"
+        )
+        best = max(runs["compaction"], key=lambda t: t.rate)
+        print(
+            f"cores: {os.cpu_count()} on the machine (load average {load_before:.1f} before the "
+            f"runs, {os.getloadavg()[0]:.1f} after); compaction runs DuckDB on {DUCKDB_THREADS} "
+            f"thread(s) and kept {best.cpu / best.wall:.2f} cores busy in its best run"
         )
         print(f"same rows and columns as the reference path: {'yes' if same else 'NO (FAIL)'}")
         return 0 if same else 1

@@ -4,7 +4,13 @@ Every contender logs the same event with the same three keyword fields; each fig
 the best of five repeats of 50,000 calls, measured in one run so the ratios compare like
 with like. Also: (f) a stdlib call bridged into the SDK (`configure(capture_stdlib=True)`,
 the default) against (c), and the plain SDK call with the bridge off, (a0), as it was
-before the bridge existed, next to (a) with it on. Run: `python -m benchmarks.bench_sdk`.
+before the bridge existed, next to (a) with it on. And the case issue 14 names: (g) the
+SDK with a different message and a different attribute string on every call (redaction
+on, so no cached outcome helps), against (h) stdlib + python-json-logger given the same
+strings; (i) and (j) the same with an e-mail address in one call of four. The baselines
+(b), (c), (d), (h), (j) run with the stdlib bridge off: it attaches to every
+non-propagating logger, theirs too, and they would be timed doing the SDK's work as well.
+Run: `python -m benchmarks sdk`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import io
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import orjson
@@ -30,6 +36,9 @@ TARGET_VS_STDLIB = 0.35
 TARGET_VS_POWERTOOLS = 0.2
 TARGET_FILTERED_US = 0.5
 TARGET_BRIDGED_VS_STDLIB = 0.5
+TARGET_VARYING_VS_STDLIB = 0.35
+#: Order numbers start here so every varying string has a realistic 8-digit id.
+FIRST_ORDER = 10_000_000
 
 
 class NullStream(io.StringIO):
@@ -116,6 +125,87 @@ def unique_value_call(sink: MemoryLineSink) -> Callable[[], object]:
     return logged
 
 
+class VaryingStrings:
+    """A fresh batch of (message, path) pairs for each turn of one contender.
+
+    Turn k of every instance with the same `secrets` holds the same strings, so an SDK
+    contender and its stdlib baseline log identical text; no string repeats across
+    turns, so the redactor never sees one it has seen before.
+    """
+
+    def __init__(self, *, secrets: bool = False) -> None:
+        self.turn = 0
+        self.secrets = secrets
+        self.pairs: Iterator[tuple[str, str]] = iter(())
+
+    def next_turn(self) -> None:
+        """Build the next CALLS pairs (untimed: run as the contender's setup)."""
+        first = FIRST_ORDER + self.turn * CALLS
+        self.turn += 1
+        self.pairs = iter([varying_pair(n, self.secrets) for n in range(first, first + CALLS)])
+
+
+def varying_pair(n: int, secrets: bool = False) -> tuple[str, str]:
+    """Call n's message and `path`-field text: four shapes seen in real logs, in turn.
+
+    Plain ids, a timestamp and a 13-digit epoch (digit runs the card rule must look at),
+    a UUID, a user agent, an upload key; with `secrets`, the fourth shape holds an e-mail
+    address the redactor masks instead. The pre-checks settle some strings, the patterns
+    run on the others.
+    """
+    shape = n % 4
+    if shape == 0:
+        return (
+            f"order {n} shipped to customer {n // 7} from warehouse {n % 13}",
+            f"/api/orders/{n}/items?page={n % 50}&sort=created",
+        )
+    if shape == 1:
+        return (
+            f"payment {n} settled at 2026-12-03 10:{n % 60:02d}:{n // 60 % 60:02d}",
+            f"/api/payments/{uuid.UUID(int=n * 0x9E3779B97F4A7C15F39CC0605CEDC835 % (1 << 128))}",
+        )
+    if shape == 2:
+        return (
+            f"cache refreshed for tenant {n % 997} at epoch ms {1_764_000_000_000 + n}",
+            f"Mozilla/5.0 (X11; Linux x86_64) Chrome/{n % 130}.0.{n % 7000}.0 Safari/537.36",
+        )
+    if secrets:
+        return (
+            f"password reset requested by customer{n}@example.com",
+            f"/api/customers/{n}/reset?via=email",
+        )
+    return (
+        f"retrying upload of part {n % 10_000} (attempt {n % 5 + 1} of 5)",
+        f"s3://exports/tenant={n % 997}/dt=2026-12-03/{n}.parquet",
+    )
+
+
+def varying_sdk_call(sink: MemoryLineSink, strings: VaryingStrings) -> Callable[[], object]:
+    """(g) an SDK log call with a different message and path string on every call."""
+    log = observability.get_logger("bench")
+    status, duration = FIELDS["status"], FIELDS["duration_ms"]
+
+    def logged() -> None:
+        event, path = next(strings.pairs)
+        log.info(event, path=path, status=status, duration_ms=duration)
+        if len(sink.lines) > 10_000:
+            sink.lines.clear()
+
+    return logged
+
+
+def varying_stdlib_call(strings: VaryingStrings) -> Callable[[], object]:
+    """(h) stdlib logging + python-json-logger given the same strings as (g)."""
+    logger = stdlib_logger()
+    status, duration = FIELDS["status"], FIELDS["duration_ms"]
+
+    def logged() -> None:
+        event, path = next(strings.pairs)
+        logger.info(event, extra={"path": path, "status": status, "duration_ms": duration})
+
+    return logged
+
+
 def orjson_call() -> Callable[[], object]:
     """(b) a bare orjson.dumps of the same dict with an ISO timestamp."""
 
@@ -127,8 +217,8 @@ def orjson_call() -> Callable[[], object]:
     return dump
 
 
-def stdlib_call() -> Callable[[], object]:
-    """(c) stdlib logging with python-json-logger's JsonFormatter into a null stream."""
+def stdlib_logger() -> logging.Logger:
+    """A stdlib logger of its own with python-json-logger's JsonFormatter, null stream."""
     from pythonjsonlogger.json import JsonFormatter
 
     logger = logging.getLogger(f"bench-stdlib-{uuid.uuid4().hex}")
@@ -137,6 +227,12 @@ def stdlib_call() -> Callable[[], object]:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    return logger
+
+
+def stdlib_call() -> Callable[[], object]:
+    """(c) stdlib logging with python-json-logger's JsonFormatter into a null stream."""
+    logger = stdlib_logger()
     extra = dict(FIELDS)
     return lambda: logger.info(EVENT, extra=extra)
 
@@ -158,6 +254,8 @@ def main() -> None:
     """Measure every contender, print µs/call, the ratios and the targets."""
     logged, filtered, sink = sdk_calls()
     unique = unique_value_call(sink)
+    sdk_strings, stdlib_strings = VaryingStrings(), VaryingStrings()
+    sdk_secrets, stdlib_secrets = VaryingStrings(secrets=True), VaryingStrings(secrets=True)
     contenders = {
         "(a0) SDK log call, bridge off": logged,
         "(a) SDK log call, redaction on": logged,
@@ -167,15 +265,34 @@ def main() -> None:
         "(d) Powertools Logger": powertools_call(),
         "(e) SDK call filtered by level": filtered,
         "(f) stdlib call, bridged into the SDK": bridged_call(sink),
+        "(g) SDK, new message + attribute/call": varying_sdk_call(sink, sdk_strings),
+        "(h) stdlib + pjl, the same strings": varying_stdlib_call(stdlib_strings),
+        "(i) as (g), an e-mail in 1 call of 4": varying_sdk_call(sink, sdk_secrets),
+        "(j) stdlib + pjl, the same strings": varying_stdlib_call(stdlib_secrets),
     }
     bridge_on = functools.partial(configure, sink, bridge=True)
-    setups = dict.fromkeys(contenders, bridge_on)
-    setups["(a0) SDK log call, bridge off"] = functools.partial(configure, sink, bridge=False)
+    setups: dict[str, Callable[[], object]] = dict.fromkeys(contenders, bridge_on)
+    bridge_off = functools.partial(configure, sink, bridge=False)
+    setups["(a0) SDK log call, bridge off"] = bridge_off
+    # The baselines run with the bridge off (see the module docstring).
+    for name in contenders:
+        if name.startswith(("(b)", "(c)", "(d)")):
+            setups[name] = bridge_off
+    setups["(g) SDK, new message + attribute/call"] = lambda: (bridge_on(), sdk_strings.next_turn())
+    setups["(h) stdlib + pjl, the same strings"] = lambda: (
+        bridge_off(),
+        stdlib_strings.next_turn(),
+    )
+    setups["(i) as (g), an e-mail in 1 call of 4"] = lambda: (bridge_on(), sdk_secrets.next_turn())
+    setups["(j) stdlib + pjl, the same strings"] = lambda: (
+        bridge_off(),
+        stdlib_secrets.next_turn(),
+    )
     figures = per_call_us(contenders, setups)
     observability.shutdown()
     for name, us in figures.items():
         print(f"{name:<40} {us:7.2f} µs/call")
-    a0, a, _, b, c, d, e, f = figures.values()
+    a0, a, _, b, c, d, e, f, g, h, i, j = figures.values()
     print(f"(a)/(a0) bridge on vs off:   {a / a0:5.2f}x  (the plain call, after vs before)")
     print(f"(a)/(b) vs bare orjson:      {a / b:5.2f}x")
     print(
@@ -194,6 +311,11 @@ def main() -> None:
         f"(f)/(c) bridged vs stdlib + pjl: {f / c:5.3f}  target <= {TARGET_BRIDGED_VS_STDLIB}"
         f"  {verdict(f / c <= TARGET_BRIDGED_VS_STDLIB)}"
     )
+    print(
+        f"(g)/(h) new strings vs stdlib + pjl: {g / h:5.3f}  target <= {TARGET_VARYING_VS_STDLIB}"
+        f"  {verdict(g / h <= TARGET_VARYING_VS_STDLIB)}"
+    )
+    print(f"(i)/(j) with e-mails vs stdlib + pjl: {i / j:5.3f}  (no target: secrets are masked)")
 
 
 if __name__ == "__main__":

@@ -18,13 +18,12 @@ from structlog.testing import capture_logs
 
 import observability
 from observability.emit.memory import MemoryLineSink
+from observability.emit.patterns import is_card_number, luhn_valid
 from observability.emit.redaction import (
     DEFAULT_SENSITIVE_KEYS,
     MASK,
     MAX_DEPTH,
     Redactor,
-    is_card_number,
-    luhn_valid,
     normalize_key,
 )
 

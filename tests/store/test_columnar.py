@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gzip
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,42 @@ def test_lines_ingest_did_not_write_here_are_refused(
     good = _ingested(Kind.LOG, [orjson.loads(_log_line(i)) for i in range(5)], 1)
     with pytest.raises(UnfitError, match=why):
         writer.write(PARTITIONS[Kind.LOG], _schema(Kind.LOG), [*good, encode_ndjson_gz([bad])])
+
+
+def test_plain_and_multi_member_gzip_sources_are_taken_as_ingest_wrote_them(
+    writer: ColumnarWriter, tmp_path: Path
+) -> None:
+    """A plain NDJSON file and a gzip file of several members (concatenated gzip streams)
+    compact on the fast path to the reference's rows."""
+    records = [orjson.loads(_log_line(i)) for i in range(30)]
+    whole = _ingested(Kind.LOG, records, 3)
+    sources = [gzip.decompress(whole[0]), whole[1] + whole[2]]
+    expected = _reference(tmp_path, Kind.LOG, sources)
+    written = writer.write(PARTITIONS[Kind.LOG], expected.schema, sources)
+    table = pq.read_table(pa.BufferReader(written.data))
+    assert written.rows == 30
+    assert _values(table, Kind.LOG) == _values(expected, Kind.LOG)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data[:-8] + bytes(8),  # CRC and length wrong
+        lambda data: data[:2] + b"\x00" + data[3:],  # not deflate
+    ],
+    ids=["truncated", "bad-trailer", "bad-method"],
+)
+def test_a_damaged_gzip_source_is_unfit_and_leaves_no_staging(
+    writer: ColumnarWriter, damage: Callable[[bytes], bytes]
+) -> None:
+    """A gzip file that does not inflate stops the fast path with a reason (the reference path
+    decides), and the call's staged files are removed."""
+    root, _ = writer.open()
+    good = _ingested(Kind.LOG, [orjson.loads(_log_line(i)) for i in range(5)], 1)
+    with pytest.raises(UnfitError, match="not readable gzip"):
+        writer.write(PARTITIONS[Kind.LOG], _schema(Kind.LOG), [*good, damage(good[0])])
+    assert list(root.iterdir()) == []
 
 
 def test_no_sources_is_unfit(writer: ColumnarWriter) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,6 +153,28 @@ def test_foreign_lines_go_to_errors_and_good_ones_are_kept(
     rewrite = Compactor(store, metrics).compact(LOGS)
     assert (rewrite.rows, rewrite.rejected) == (12, 4)
     assert len(list(store.list("errors/"))) == 3  # one file per reason, not reported twice
+
+
+def test_a_damaged_gzip_source_goes_to_errors_whole_and_the_rest_is_compacted(
+    store: LocalStore, metrics: Metrics
+) -> None:
+    """A truncated gzip file is kept whole in errors/ with its reason and counted; the
+    partition's other files are compacted, and a re-run does not report it twice."""
+    put_valid(store, Kind.LOG, (log_line(i) for i in range(20)))
+    damaged = encode_ndjson_gz([log_line(i) for i in range(20, 40)])[:-12]
+    store.put(LOGS.object_key("damaged.json.gz"), damaged)
+    result = Compactor(store, metrics).compact(LOGS)
+    assert (result.rows, result.rejected, result.sources) == (20, 1, 2)
+    (key,) = store.list("errors/")
+    assert key.startswith("errors/compaction/bad_encoding/")
+    (line,) = [orjson.loads(x) for x in decode_lines(store.get(key))]
+    assert line["raw_encoding"] == "base64"
+    assert base64.b64decode(line["raw"]) == damaged
+    assert "damaged.json.gz: not readable gzip" in line["error"]
+    put_valid(store, Kind.LOG, [log_line(59)])
+    again = Compactor(store, metrics).compact(LOGS)
+    assert (again.rows, again.rejected) == (21, 1)
+    assert len(list(store.list("errors/"))) == 1
 
 
 def test_prediction_values_of_any_shape_share_one_column(

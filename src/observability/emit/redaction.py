@@ -3,7 +3,7 @@
 Two rules. A value whose key is a sensitive name (`password`, `token`, ...; matched
 case-insensitively, `-` and `_` alike) is replaced whole. Inside any string value,
 e-mail addresses, bearer tokens, AWS access key ids and card numbers that pass the Luhn
-check are replaced by `[REDACTED:<what>]`.
+check are replaced by `[REDACTED:<what>]` (the shapes and their scan: `patterns`).
 
 Every container is walked, not only exact dicts and lists: any Mapping (OrderedDict,
 UserDict, ...), any Sequence or Set but text and bytes (tuple and list subclasses, named
@@ -13,20 +13,21 @@ str() of a model as it is, secrets included. The copy renders to the same JSON s
 mapping or an object becomes a JSON object, a sequence an array). Walking stops at
 MAX_DEPTH: deeper containers are masked whole.
 
-Speed: the full pattern only runs on strings that pass cheap substring pre-checks, and
-the outcome for short strings is cached, because log events and most field values repeat.
+Speed: the outcome for short strings is cached, because log events and most field values
+repeat; a string seen for the first time costs the pattern scan's byte-level pre-checks.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import sys
 from collections import UserString
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set, ValuesView
 from typing import Any, Final
 
 from structlog.typing import EventDict, WrappedLogger
+
+from observability.emit.patterns import scrub_patterns
 
 #: Key names whose values are always masked (compared lower-cased, `-` read as `_`).
 DEFAULT_SENSITIVE_KEYS: Final = frozenset(
@@ -57,59 +58,6 @@ _CACHEABLE_LENGTH: Final = 256
 _CACHE_SIZE: Final = 4096
 #: Shorter than the shortest match ("a@b.c"): nothing to find.
 _MIN_LENGTH: Final = 5
-
-_PATTERN: Final = re.compile(
-    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
-    r"|(?P<bearer>\b(?i:bearer)[ \t]+[A-Za-z0-9._~+/=-]+)"
-    r"|(?P<aws_access_key>\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)"
-    r"|(?P<card>(?<![0-9])[0-9][0-9 -]{11,36}[0-9](?![0-9]))"
-)
-#: Necessary for a card match. Cheaper than the exact shape (`\d(?:[ -]?\d){12,18}` is
-#: several times slower in `re`); `_is_card` checks the shape on the rare candidates.
-_DIGIT_RUN: Final = re.compile(r"[0-9][0-9 -]{11}[0-9]")
-_SEPARATORS: Final = str.maketrans("", "", " -")
-
-
-def luhn_valid(digits: str) -> bool:
-    """True when a string of digits passes the Luhn checksum (as card numbers do)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def is_card_number(text: str) -> bool:
-    """13-19 digits, single spaces or dashes between them allowed, passing Luhn."""
-    digits = text.translate(_SEPARATORS)
-    if not 13 <= len(digits) <= 19 or not digits.isdigit():
-        return False
-    if "  " in text or "--" in text or " -" in text or "- " in text:
-        return False
-    return luhn_valid(digits)
-
-
-def _replace(match: re.Match[str]) -> str:
-    what = match.lastgroup or "value"
-    if what == "card" and not is_card_number(match.group()):
-        return match.group()  # a long number that is not a card number: keep it
-    return f"[REDACTED:{what}]"
-
-
-def _might_match(text: str) -> bool:
-    """Cheap necessary conditions for any pattern, so most strings skip the regex."""
-    return (
-        "@" in text
-        or "earer" in text
-        or "EARER" in text
-        or "AKIA" in text
-        or "ASIA" in text
-        or (len(text) >= 13 and _DIGIT_RUN.search(text) is not None)
-    )
 
 
 def normalize_key(name: str) -> str:
@@ -144,13 +92,17 @@ class Redactor:
         known = self._texts.get(text)
         if known is not None:
             return known
-        clean = _PATTERN.sub(_replace, text) if _might_match(text) else text
-        if clean == text:
-            clean = text
+        return self._scrub_new_text(text)
+
+    def _scrub_new_text(self, text: str) -> str:
+        """`scrub_text` for a text not in the cache (any length: none below the shortest
+        match is ever masked), remembering the outcome."""
+        clean = scrub_patterns(text)
         if len(text) <= _CACHEABLE_LENGTH:
-            if len(self._texts) >= _CACHE_SIZE:
-                self._texts.clear()
-            self._texts[text] = clean
+            texts = self._texts
+            if len(texts) >= _CACHE_SIZE:
+                texts.clear()
+            texts[text] = clean
         return clean
 
     def scrub(self, value: Any, depth: int = 0) -> Any:
@@ -200,7 +152,7 @@ class Redactor:
         key_flags = self._key_flags
         texts = self._texts
         is_sensitive = self.is_sensitive
-        scrub_text = self.scrub_text
+        scrub_new_text = self._scrub_new_text
         scrub = self.scrub
         scalars = _SCALARS
 
@@ -213,7 +165,7 @@ class Redactor:
                 elif type(value) is str:
                     clean = texts.get(value)  # the caches are read inline: this is per field
                     if clean is None:
-                        clean = scrub_text(value)
+                        clean = scrub_new_text(value)
                     if clean is not value:
                         event_dict[key] = clean
                 elif type(value) not in scalars:

@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from observability.core import keys
+from observability.core.errors import Reason, Rejection
 from observability.core.fields import HOT_ATTRIBUTES
 from observability.core.metrics import Metrics
 from observability.core.partitioning import KEY_COLUMN, Partition, parse_prefix
@@ -59,7 +60,14 @@ from observability.core.schema import FIELDS, INGESTED_AT, Kind, utc_now_iso
 from observability.store.base import ObjectStore
 from observability.store.columnar import ColumnarWriter, UnfitError
 from observability.store.errors import ErrorWriter
-from observability.store.reference import ARROW_TYPES, TIMESTAMP, convert, dictionary_columns, split
+from observability.store.reference import (
+    ARROW_TYPES,
+    TIMESTAMP,
+    UNREADABLE,
+    convert,
+    dictionary_columns,
+    split,
+)
 from observability.store.tags import mark_compacted
 
 log = logging.getLogger(__name__)
@@ -223,7 +231,15 @@ class Compactor:
             use_dictionary=dictionary_columns(kind),
         ) as writer:
             for key in keys:
-                lines = split(self._store.get(key))
+                data = self._store.get(key)
+                try:
+                    lines = split(data)
+                except UNREADABLE as exc:  # the whole file, with its reason, goes to errors/
+                    if key not in reported:
+                        message = f"{key}: not readable gzip: {type(exc).__name__}: {exc}"
+                        self._errors.write(STAGE, [Rejection(Reason.BAD_ENCODING, message, data)])
+                    rejected += 1
+                    continue
                 for first in range(0, len(lines), CHUNK_LINES):
                     chunk = lines[first : first + CHUNK_LINES]
                     batch, rejections = convert(partition, schema, key, first, chunk)

@@ -12,6 +12,7 @@ text, re-encoded only when a record needed normalising; hot attributes are read 
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -114,6 +115,10 @@ def convert(
             problem = RecordError(Reason.INVALID_VALUE, f"cannot be stored in Parquet: {unfit}")
             rejections.append(_reject(problem, key, first + offset, lines[offset]))
     return _to_batch(partition, schema, fits), rejections
+
+
+#: What `split` raises for a damaged gzip file (BadGzipFile is an OSError).
+UNREADABLE: Final[tuple[type[Exception], ...]] = (EOFError, OSError, zlib.error)
 
 
 def split(data: bytes) -> list[bytes]:

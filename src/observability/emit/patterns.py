@@ -1,0 +1,141 @@
+"""The secret shapes masked inside strings, and the fast scan that finds them.
+
+E-mail addresses, bearer tokens, AWS access key ids and card numbers that pass the Luhn
+check become `[REDACTED:<what>]`. `PATTERN`, the alternation of every shape, defines the
+result (tests hold it to the plain regex as first written). Most strings hold none of
+the shapes, and running it over a string costs several µs, so `scrub_patterns` first
+folds the string (one `bytes.translate`) and tests it for what each shape needs: `@`,
+`bearer` in any letter case, `AKIA` or `ASIA`, and for a card number 13 digits with
+nothing but spaces and dashes between them. It then runs the alternation of only the
+shapes that passed. A shape that cannot match anywhere in the string can be dropped
+without moving any match of the others; a card-shape match with too few digits is kept
+as it is, but still consumes text, so it is dropped only when no other shape is scanned
+for. The outcome is `PATTERN`'s, tested against it with hypothesis.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Final
+
+#: Each shape's name (the tag in `[REDACTED:<name>]`) and its regex, in matching order.
+SHAPES: Final = (
+    ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    ("bearer", r"\b(?i:bearer)[ \t]+[A-Za-z0-9._~+/=-]+"),
+    ("aws_access_key", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
+    # "Not after a digit" is checked after the first digit, not before it: a pattern that
+    # starts with a character class lets `re` skip non-digits in C (about twice as fast).
+    ("card", r"[0-9](?<![0-9][0-9])[0-9 -]{11,36}[0-9](?![0-9])"),
+)
+_EMAIL: Final = 1
+_BEARER: Final = 2
+_AWS_KEY: Final = 4
+_CARD: Final = 8
+#: A card number has at least this many digits (`is_card_number`).
+_CARD_MIN_DIGITS: Final = 13
+_CARD_MAX_DIGITS: Final = 19
+#: Bytes folded so one pass serves every pre-check: ASCII letters lower-cased, `s` read as
+#: `k` (`AKIA` and `ASIA` both become `akia`), ASCII digits `0`; space and dash are deleted
+#: (`_SEPARATORS`), which joins a card number's digits. Folding only merges and deletes
+#: bytes that no literal tested for contains: a literal present before is present after.
+_FOLD: Final = bytes(
+    0x30 if 0x30 <= b <= 0x39 else ord(chr(b).lower().replace("s", "k")) if b < 128 else b
+    for b in range(256)
+)
+_SEPARATORS: Final = b" -"
+#: A card number's least digits, folded.
+_CARD_RUN: Final = "0" * _CARD_MIN_DIGITS
+#: Bytes to `0` for a card's characters (ASCII digits, space, dash), `.` for the rest: the
+#: card shape can match only where 13 of them are in a row.
+_CARD_CHARS: Final = bytes(0x30 if b in b"0123456789 -" else 0x2E for b in range(256))
+#: The characters of an e-mail address's local part (the e-mail shape's first class).
+_LOCAL_CHARS: Final = string.ascii_letters + string.digits + "._%+-"
+#: Each digit doubled, its digits summed, as a digit character (the Luhn step).
+_DOUBLED: Final = bytes.maketrans(b"0123456789", b"0246813579")
+
+
+def _alternation(shapes: int) -> re.Pattern[str]:
+    """The named alternation of the shapes whose bits are set in `shapes`, in order."""
+    return re.compile(
+        "|".join(
+            f"(?P<{name}>{body})" for bit, (name, body) in enumerate(SHAPES) if shapes & (1 << bit)
+        )
+    )
+
+
+#: Every shape: the definition the fast scan must agree with.
+PATTERN: Final = _alternation(_EMAIL | _BEARER | _AWS_KEY | _CARD)
+#: Alternations by set of shapes, compiled on first use (most processes need two or three).
+_PATTERNS: list[re.Pattern[str] | None] = [None] * 16
+_PATTERNS[_EMAIL | _BEARER | _AWS_KEY | _CARD] = PATTERN
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when a string of ASCII digits passes the Luhn checksum (as card numbers do).
+
+    Every second digit from the right is doubled (its digits summed) by one `translate`;
+    digit values are byte sums less 48 a digit: no Python loop over the digits.
+    """
+    data = digits.encode("ascii")
+    doubled = data[-2::-2].translate(_DOUBLED)
+    return (sum(data[-1::-2]) + sum(doubled) - 48 * len(data)) % 10 == 0
+
+
+def is_card_number(text: str) -> bool:
+    """13-19 digits, single spaces or dashes between them allowed, passing Luhn."""
+    digits = text.replace(" ", "").replace("-", "")
+    if not _CARD_MIN_DIGITS <= len(digits) <= _CARD_MAX_DIGITS:
+        return False
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    if "  " in text or "--" in text or " -" in text or "- " in text:
+        return False
+    return luhn_valid(digits)
+
+
+def replace(match: re.Match[str]) -> str:
+    """The tag for one match of a shape; a long number that is not a card is kept."""
+    what = match.lastgroup or "value"
+    if what == "card" and not is_card_number(match.group()):
+        return match.group()
+    return f"[REDACTED:{what}]"
+
+
+def candidate_shapes(text: str, folded: str) -> int:
+    """The bits of the shapes to scan `text` for (0: nothing in it can be masked), from
+    `folded`: its UTF-8 bytes through `_FOLD`, read back one character a byte."""
+    shapes = _EMAIL if "@" in folded else 0
+    if "bearer" in folded:  # `(?i:bearer)` folds no character but ASCII letters to it
+        shapes |= _BEARER
+    if "akia" in folded:
+        shapes |= _AWS_KEY
+    if _CARD_RUN in folded:
+        shapes |= _CARD
+    elif shapes and _CARD_RUN in text.encode("utf-8", "surrogatepass").translate(
+        _CARD_CHARS
+    ).decode("latin-1"):
+        shapes |= _CARD  # no card number, but a card-shape match would consume text
+    return shapes
+
+
+def scrub_patterns(text: str) -> str:
+    """`PATTERN.sub(replace, text)`, scanning only for the shapes that can match; `text`
+    itself when nothing is masked."""
+    # Substring tests on `str`: `bytes.__contains__` first tries its argument as an
+    # integer and pays for the TypeError, several times the cost of the search itself.
+    data = text.encode("utf-8", "surrogatepass")
+    folded = data.translate(_FOLD, _SEPARATORS).decode("latin-1")
+    if not ("@" in folded or "bearer" in folded or "akia" in folded or _CARD_RUN in folded):
+        return text  # the tests of `candidate_shapes`, inlined: the common path
+    shapes = candidate_shapes(text, folded)
+    pattern = _PATTERNS[shapes]
+    if pattern is None:
+        pattern = _PATTERNS[shapes] = _alternation(shapes)
+    start = 0
+    if shapes == _EMAIL:  # no match starts before the local-part run up to the first `@`
+        start = len(text[: text.index("@")].rstrip(_LOCAL_CHARS))
+    clean = (
+        text[:start] + pattern.sub(replace, text[start:]) if start else pattern.sub(replace, text)
+    )
+    return text if clean == text else clean
