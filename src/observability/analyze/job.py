@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -142,26 +143,28 @@ class DriftJob:
         step("loading the reference")
         reference = self.reference(model)
         ran_at: list[datetime] = []
-        notes: list[str] = []
 
         def verdicts(found: DriftResult) -> None:
             step("saving the verdicts")
             ran_at.append(self.save_verdicts(found))
             if self._metrics is not None:
                 record_drift(self._metrics, found)
-            # While Evidently's report renders in its thread: a first run's sketch bins.
-            notes.extend(self._first_bins(model, reference, start, end, step))
 
-        result = analyze_frames(
-            model,
-            start,
-            end,
-            window.frame,
-            reference,
-            extra_features=window.feature_names,
-            progress=step,
-            on_verdicts=verdicts,
-        )
+        # A first run's sketch bins and hour sketches (inflating and counting the stored
+        # files) overlap the statistics, whose numpy sorts release the GIL.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sketches") as pool:
+            first_bins = pool.submit(self._first_bins, model, reference, start, end, step)
+            result = analyze_frames(
+                model,
+                start,
+                end,
+                window.frame,
+                reference,
+                extra_features=window.feature_names,
+                progress=step,
+                on_verdicts=verdicts,
+            )
+            notes = first_bins.result()
         step("saving the reports")
         self.save_reports(result)
         result.notes.extend(notes)
