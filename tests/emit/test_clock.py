@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from datetime import UTC, datetime
 
 from observability.core.schema import normalize_timestamp
@@ -46,3 +48,38 @@ def test_cached_prefixes_follow_milliseconds_and_seconds() -> None:
         )
     ]
     assert texts == [e.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for e in expected]
+
+
+def test_threads_never_pair_one_milliseconds_text_with_anothers_digits() -> None:
+    """Threads reading different milliseconds at once each get their own instant's text,
+    with the caches replaced under them as often as the interpreter switches threads."""
+    local = threading.local()
+    base = 1_795_000_000_000_000_000
+
+    def time_ns() -> int:
+        local.n += 1
+        return base + (local.n * 4 + local.lane) * 1_000_000 + local.lane * 1_000
+
+    clock = _make_clock(time_ns)
+    wrong: list[tuple[str, str]] = []
+
+    def run(lane: int) -> None:
+        local.lane, local.n = lane, 0
+        for _ in range(20_000):
+            text = clock()
+            ns = base + (local.n * 4 + lane) * 1_000_000 + lane * 1_000
+            expected = datetime.fromtimestamp(ns // 1000 / 1e6, UTC)
+            if text != expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ"):
+                wrong.append((text, expected.isoformat()))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run, args=(lane,)) for lane in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []

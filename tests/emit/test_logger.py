@@ -66,3 +66,33 @@ def test_capture_logs_sees_the_call() -> None:
     with capture_logs() as captured:
         structlog.get_logger().info("hello", n=1)
     assert captured == [{"event": "hello", "n": 1, "log_level": "info"}]
+
+
+def test_level_methods_aliases_and_interpolation_reach_the_processors() -> None:
+    """Every enabled level method and alias passes its level name, `%` arguments are
+    applied as structlog applies them, `exception` adds exc_info, and the caller's
+    keyword dict is never changed."""
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    def record(logger: object, method_name: str, event_dict: dict[str, object]) -> object:
+        seen.append((method_name, dict(event_dict)))
+        raise structlog.DropEvent
+
+    cls: Any = make_wrapper_class("debug")
+    log = cls(SinkLogger(MemoryLineSink()), processors=[record], context={})
+    fields = {"k": 1}
+    log.debug("d", **fields)
+    log.msg("m")
+    log.warn("w %d", 3)
+    log.fatal("f %(x)s", {"x": "y"})
+    log.exception("e")
+    log.log(20, "l %s", "z")
+    assert seen == [
+        ("debug", {"event": "d", "k": 1}),
+        ("info", {"event": "m"}),
+        ("warning", {"event": "w 3"}),
+        ("critical", {"event": "f y"}),
+        ("error", {"event": "e", "exc_info": True}),
+        ("info", {"event": "l z"}),
+    ]
+    assert fields == {"k": 1}

@@ -60,3 +60,30 @@ def test_line_renderer_returns_group_and_line() -> None:
     assert group == group_key(Kind.LOG, record) == "svc|2026-11-23T13"
     assert orjson.loads(line) == record
     assert kwargs == {}
+
+
+def test_line_renderer_groups_follow_the_hour_and_the_service() -> None:
+    """The kept group changes exactly when a record's hour or service does, and stays
+    `group_key`'s across many records."""
+    render = make_line_renderer()
+    records = [
+        {"service": service, "timestamp": f"2026-11-23T{hour}:{minute}:00.000000Z"}
+        for service, hour, minute in [
+            ("svc", "13", "05"),
+            ("svc", "13", "59"),
+            ("svc", "14", "00"),
+            ("other", "14", "00"),
+            ("svc", "14", "01"),
+            ("svc", "13", "30"),
+        ]
+    ]
+    groups = [render(None, "info", record)[0][0] for record in records]
+    assert groups == [group_key(Kind.LOG, record) for record in records]
+    assert groups == [
+        "svc|2026-11-23T13",
+        "svc|2026-11-23T13",
+        "svc|2026-11-23T14",
+        "other|2026-11-23T14",
+        "svc|2026-11-23T14",
+        "svc|2026-11-23T13",
+    ]

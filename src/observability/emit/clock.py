@@ -12,28 +12,33 @@ from collections.abc import Callable
 from typing import Final
 
 _DIGITS: Final = tuple(f"{n:03d}" for n in range(1000))
+#: The same digits with the closing `Z`: the last step is one concatenation.
+_LAST_DIGITS: Final = tuple(f"{n:03d}Z" for n in range(1000))
 
 
 def _make_clock(time_ns: Callable[[], int] = time.time_ns) -> Callable[[], str]:
-    cached_ms = -1
-    cached_second = -1
-    second_prefix = ""
-    ms_prefix = ""
+    # Each cache is one (key, text) tuple, read and replaced whole: a thread never pairs
+    # one millisecond's text with another's digits.
+    by_ms: tuple[int, str] = (-1, "")
+    by_second: tuple[int, str] = (-1, "")
     digits = _DIGITS
+    last_digits = _LAST_DIGITS
 
     def utc_timestamp() -> str:
         """Now as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC)."""
-        nonlocal cached_ms, cached_second, second_prefix, ms_prefix
+        nonlocal by_ms, by_second
         micros = time_ns() // 1000
         ms = micros // 1000
-        if ms != cached_ms:
+        entry = by_ms
+        if entry[0] != ms:
             second = ms // 1000
-            if second != cached_second:
-                second_prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
-                cached_second = second
-            ms_prefix = second_prefix + digits[ms % 1000]
-            cached_ms = ms
-        return f"{ms_prefix}{digits[micros % 1000]}Z"
+            prefix = by_second
+            if prefix[0] != second:
+                prefix = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))
+                by_second = prefix
+            entry = (ms, prefix[1] + digits[ms % 1000])
+            by_ms = entry
+        return entry[1] + last_digits[micros % 1000]
 
     return utc_timestamp
 

@@ -7,8 +7,9 @@ The last processor returns `((group, line), {})`; each level method of `SinkLogg
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from structlog.typing import FilteringBoundLogger, Processor
@@ -42,8 +43,8 @@ class SinkLoggerFactory:
         return SinkLogger(self.sink, None if name is None else str(name))
 
 
-def _proxy_to_logger(self: Any, method_name: str, event: Any = None, **event_kw: Any) -> Any:
-    """structlog's own, less two dict copies: `event_kw` is already a fresh dict here.
+def _run(self: Any, method_name: str, event: Any, event_kw: dict[str, Any]) -> Any:
+    """structlog's `_proxy_to_logger`, less two dict copies: `event_kw` is a fresh dict.
 
     Attributes bound for the context (`context.bind_attributes`) come first, so the
     call's own keywords win and redaction sees them like any field.
@@ -73,13 +74,52 @@ def _proxy_to_logger(self: Any, method_name: str, event: Any = None, **event_kw:
     return method(*args, **kwargs) if kwargs else method(*args)
 
 
+def _proxy_to_logger(self: Any, method_name: str, event: Any = None, **event_kw: Any) -> Any:
+    """The path of structlog's own methods (`log`, the async ones, `%` arguments)."""
+    return _run(self, method_name, event, event_kw)
+
+
+def _level_method(name: str, structlog_method: Callable[..., Any]) -> Callable[..., Any]:
+    """A level method that goes straight to `_run` when the call has no `%` arguments.
+
+    structlog's goes through `_maybe_interpolate` and `_proxy_to_logger(**kw)`: two more
+    frames and a copy of the keywords on every call. With arguments, structlog's own
+    method interpolates them exactly as it always does.
+    """
+
+    def method(self: Any, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if args:
+            return structlog_method(self, event, *args, **kw)
+        return _run(self, name, event, kw)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+#: structlog's level methods by the stdlib number of their level, and their aliases.
+_LEVEL_METHODS: Final = (
+    (logging.DEBUG, "debug", ()),
+    (logging.INFO, "info", ("msg",)),
+    (logging.WARNING, "warning", ("warn",)),
+    (logging.ERROR, "error", ()),
+    (logging.CRITICAL, "critical", ("fatal",)),
+)
+
+
 def make_wrapper_class(level: str) -> type[FilteringBoundLogger]:
     """structlog's filtering bound logger for `level`, with the leaner event path above.
 
-    Calls below `level` stay structlog's no-op methods: they never reach the override.
+    Calls below `level` stay structlog's no-op methods: they never reach the overrides.
     """
     base = structlog.make_filtering_bound_logger(level)
-    return type(f"Sdk{base.__name__}", (base,), {"_proxy_to_logger": _proxy_to_logger})
+    threshold = logging.getLevelNamesMapping()[level.upper()]
+    methods: dict[str, Any] = {"_proxy_to_logger": _proxy_to_logger}
+    for number, name, aliases in _LEVEL_METHODS:
+        if number >= threshold:
+            method = _level_method(name, getattr(base, name))
+            methods[name] = method
+            methods.update(dict.fromkeys(aliases, method))
+    return type(f"Sdk{base.__name__}", (base,), methods)
 
 
 def make_emitter(

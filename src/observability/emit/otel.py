@@ -11,13 +11,14 @@ from __future__ import annotations
 import sys
 from typing import Final
 
-_MODULE: Final = "opentelemetry.trace"
+#: The module whose presence means a span may be active (checked inline on hot paths).
+MODULE: Final = "opentelemetry.trace"
 _modules: Final = sys.modules
 
 
 def span_ids() -> tuple[str, str] | None:
     """`(trace_id, span_id)` of the active OpenTelemetry span, or None without one."""
-    trace = _modules.get(_MODULE)
+    trace = _modules.get(MODULE)
     if trace is None:
         return None
     context = trace.get_current_span().get_span_context()

@@ -51,8 +51,9 @@ _CARD_RUN: Final = "0" * _CARD_MIN_DIGITS
 _CARD_CHARS: Final = bytes(0x30 if b in b"0123456789 -" else 0x2E for b in range(256))
 #: The characters of an e-mail address's local part (the e-mail shape's first class).
 _LOCAL_CHARS: Final = string.ascii_letters + string.digits + "._%+-"
-#: Each digit doubled, its digits summed, as a digit character (the Luhn step).
-_DOUBLED: Final = bytes.maketrans(b"0123456789", b"0246813579")
+#: For each digit character, what the Luhn step (doubling, digits summed) adds to the
+#: digit's value, modulo 10: 0 1 2 3 4 -> +0 +1 +2 +3 +4, 5 6 7 8 9 -> -4 -3 -2 -1 0.
+_DOUBLING_ADDS: Final = bytes.maketrans(b"0123456789", bytes([0, 1, 2, 3, 4, 6, 7, 8, 9, 0]))
 
 
 def _alternation(shapes: int) -> re.Pattern[str]:
@@ -74,16 +75,21 @@ _PATTERNS[_EMAIL | _BEARER | _AWS_KEY | _CARD] = PATTERN
 def luhn_valid(digits: str) -> bool:
     """True when a string of ASCII digits passes the Luhn checksum (as card numbers do).
 
-    Every second digit from the right is doubled (its digits summed) by one `translate`;
-    digit values are byte sums less 48 a digit: no Python loop over the digits.
+    Digit values are byte sums less 48 a digit; doubling every second digit from the
+    right adds what one `translate` of those digits sums to: no Python loop over digits.
     """
     data = digits.encode("ascii")
-    doubled = data[-2::-2].translate(_DOUBLED)
-    return (sum(data[-1::-2]) + sum(doubled) - 48 * len(data)) % 10 == 0
+    return (sum(data) + sum(data[-2::-2].translate(_DOUBLING_ADDS)) - 48 * len(data)) % 10 == 0
 
 
 def is_card_number(text: str) -> bool:
     """13-19 digits, single spaces or dashes between them allowed, passing Luhn."""
+    if text.isdigit():  # the usual long number (an id, an epoch): no separators to check
+        return (
+            _CARD_MIN_DIGITS <= len(text) <= _CARD_MAX_DIGITS
+            and text.isascii()
+            and luhn_valid(text)
+        )
     digits = text.replace(" ", "").replace("-", "")
     if not _CARD_MIN_DIGITS <= len(digits) <= _CARD_MAX_DIGITS:
         return False
@@ -97,8 +103,10 @@ def is_card_number(text: str) -> bool:
 def replace(match: re.Match[str]) -> str:
     """The tag for one match of a shape; a long number that is not a card is kept."""
     what = match.lastgroup or "value"
-    if what == "card" and not is_card_number(match.group()):
-        return match.group()
+    if what == "card":
+        text = match.group()
+        if not is_card_number(text):
+            return text
     return f"[REDACTED:{what}]"
 
 

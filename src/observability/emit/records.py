@@ -7,6 +7,7 @@ fields never widen the tables.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -16,6 +17,7 @@ from observability.core.schema import SCHEMA_VERSION, Kind
 from observability.emit.clock import utc_timestamp
 from observability.emit.context import get_ids
 from observability.emit.ids import next_record_id
+from observability.emit.otel import MODULE as OTEL_MODULE
 from observability.emit.otel import span_ids
 
 #: Keys of the event dict that become top-level fields when present. Precedence: an id
@@ -43,32 +45,41 @@ def static_fields(service: str, env: str, host: str | None, version: str | None)
 def make_record_builder(
     static: Mapping[str, str],
 ) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
-    """A processor that builds the `log` record around the remaining event dict."""
-    fixed = dict(static)
-    kind = Kind.LOG.value
+    """A processor that builds the `log` record around the remaining event dict.
+
+    Each record starts as a copy of a template holding every fixed field in its place
+    (one C-level copy), then gets its per-call values.
+    """
+    template: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": Kind.LOG.value,
+        "record_id": "",
+        "timestamp": "",
+        "level": "",
+        **static,
+        "event": "",
+    }
     levels = _LEVELS
+    modules = sys.modules
 
     def build_record(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         """Lift schema fields to the top level and put every other key under attributes."""
         event = event_dict.pop("event", "")
-        record: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "kind": kind,
-            "record_id": next_record_id(),
-            "timestamp": utc_timestamp(),
-            "level": levels.get(method_name, "info"),
-            **fixed,
-            "event": event if type(event) is str else str(event),
-        }
+        record = template.copy()
+        record["record_id"] = next_record_id()
+        record["timestamp"] = utc_timestamp()
+        record["level"] = levels.get(method_name, "info")
+        record["event"] = event if type(event) is str else str(event)
         name = getattr(logger, "name", None)
         if name is not None:
             record["logger"] = name
         ids = get_ids()
         if ids:
             record.update(ids)
-        span = span_ids()
-        if span is not None:
-            record["trace_id"], record["span_id"] = span
+        if modules.get(OTEL_MODULE) is not None:  # `span_ids`' own test, without its frame
+            span = span_ids()
+            if span is not None:
+                record["trace_id"], record["span_id"] = span
         if "trace_id" in event_dict or "span_id" in event_dict or "request_id" in event_dict:
             _lift_ids(event_dict, record)
         if "exc_info" in event_dict:

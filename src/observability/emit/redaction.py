@@ -152,7 +152,6 @@ class Redactor:
         key_flags = self._key_flags
         texts = self._texts
         is_sensitive = self.is_sensitive
-        scrub_new_text = self._scrub_new_text
         scrub = self.scrub
         scalars = _SCALARS
 
@@ -163,9 +162,13 @@ class Redactor:
                 if flag or (flag is None and is_sensitive(key)):
                     event_dict[key] = MASK
                 elif type(value) is str:
-                    clean = texts.get(value)  # the caches are read inline: this is per field
-                    if clean is None:
-                        clean = scrub_new_text(value)
+                    clean = texts.get(value)  # the caches are used inline: this is per field
+                    if clean is None:  # `_scrub_new_text`, without its frame
+                        clean = scrub_patterns(value)
+                        if len(value) <= _CACHEABLE_LENGTH:
+                            if len(texts) >= _CACHE_SIZE:
+                                texts.clear()
+                            texts[value] = clean
                     if clean is not value:
                         event_dict[key] = clean
                 elif type(value) not in scalars:

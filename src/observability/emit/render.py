@@ -13,7 +13,7 @@ from typing import Any, Final
 import orjson
 from structlog.typing import EventDict, WrappedLogger
 
-from observability.core.partitioning import group_key
+from observability.core.partitioning import KEY_COLUMN, group_key
 from observability.core.schema import Kind
 
 _MAX_DEPTH: Final = 64
@@ -101,20 +101,41 @@ def make_renderer(text_filter: Callable[[str], str] | None = None) -> Callable[[
 def make_line_renderer(
     text_filter: Callable[[str], str] | None = None,
 ) -> Callable[[WrappedLogger, str, EventDict], tuple[tuple[str, bytes], dict[str, Any]]]:
-    """The last processor: `((group, line), {})` for the logger to submit."""
+    """The last processor: `((group, line), {})` for the logger to submit.
+
+    A record's group depends only on its service and the hour of its timestamp, which
+    rarely change: the last group is kept, with both, in one tuple (replaced whole, so
+    a thread never pairs one record's hour with another's group).
+    """
     kind = Kind.LOG
     default = _make_default(text_filter)
     dumps = orjson.dumps
     encode_error = orjson.JSONEncodeError
+    hour_length = _group_time_length(kind)
+    last: tuple[object, str, str] = (None, "", "")
 
     def render_line(
         logger: WrappedLogger, method_name: str, record: EventDict
     ) -> tuple[tuple[str, bytes], dict[str, Any]]:
         """Render the record with orjson and compute its aggregation group."""
+        nonlocal last
         try:
             line = dumps(record, default=default)
         except encode_error:
             line = dumps(jsonable(record), default=default)
-        return (group_key(kind, record), line), _NO_KWARGS
+        cached = last
+        if record["service"] is not cached[0] or record["timestamp"][:hour_length] != cached[1]:
+            cached = last = (
+                record["service"],
+                record["timestamp"][:hour_length],
+                group_key(kind, record),
+            )
+        return (cached[2], line), _NO_KWARGS
 
     return render_line
+
+
+def _group_time_length(kind: Kind) -> int:
+    """How much of a timestamp `group_key` keeps for `kind` (13, to the hour, for logs)."""
+    probe = {KEY_COLUMN[kind]: "", "timestamp": "2026-01-01T00:00:00.000000Z"}
+    return len(group_key(kind, probe)) - 1

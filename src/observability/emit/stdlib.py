@@ -90,6 +90,27 @@ def access_fields(record: logging.LogRecord) -> tuple[str, dict[str, Any]] | Non
     return f"{fields['method']} {fields['path']} {fields['status']}", fields
 
 
+#: Each set of record attribute names seen, in order, and the extras among them as
+#: (field name, attribute) pairs: one call site's records all have the same names, and
+#: hashing a tuple of them costs about half of taking the standard ones away.
+_extras_by_names: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+_EXTRAS_CACHE_SIZE: Final = 1024
+
+
+def _extras(state: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The (field name, attribute) pairs of a record's `extra` fields (`event` is renamed)."""
+    names = tuple(state)
+    extras = _extras_by_names.get(names)
+    if extras is None:
+        extras = tuple(
+            ("extra_event" if key == "event" else key, key) for key in names if key not in _STANDARD
+        )
+        if len(_extras_by_names) >= _EXTRAS_CACHE_SIZE:
+            _extras_by_names.clear()
+        _extras_by_names[names] = extras
+    return extras
+
+
 def record_fields(record: logging.LogRecord) -> tuple[str, dict[str, Any]]:
     """The event text and keyword fields (extras, exception) the SDK call gets."""
     access = access_fields(record) if record.name == UVICORN_ACCESS else None
@@ -100,9 +121,8 @@ def record_fields(record: logging.LogRecord) -> tuple[str, dict[str, Any]]:
         event = message if type(message) is str and not record.args else message_of(record)
         fields = {}
     state = record.__dict__
-    extras = state.keys() - _STANDARD
-    for key in extras:
-        fields["extra_event" if key == "event" else key] = state[key]
+    for name, key in _extras(state):
+        fields[name] = state[key]
     if record.exc_info:
         fields["exc_info"] = record.exc_info
     if record.stack_info:
