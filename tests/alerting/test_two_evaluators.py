@@ -35,17 +35,15 @@ def _runtime(settings: Settings, aws: AwsClients) -> Runtime:
     return Runtime(settings.replace(store_url=f"s3://{BUCKET}/prod"), session=session)
 
 
-def test_two_evaluators_on_one_store_send_one_notification(
-    aws_settings: Settings, aws: AwsClients
-) -> None:
-    """Evaluating side by side every minute, the pair sends each notification once and
-    records each transition once."""
-    aws.s3().create_bucket(Bucket=BUCKET)
+def _side_by_side(
+    runtimes: list[Runtime], errors: int, minutes: int, *, force: bool
+) -> tuple[MemoryNotifier, list[EvalResult]]:
+    """`errors` error logs a minute apart, then both evaluators at minutes 1..`minutes`,
+    each minute started together: what the team receiver got, and every result."""
     config = parse_alerts(errors_rule_yaml(), "alerts.yaml")
-    runtimes = [_runtime(aws_settings, aws), _runtime(aws_settings, aws)]
     write(
         runtimes[0].store,
-        [log("checkout", minute(n) + timedelta(seconds=30), level="error") for n in range(4)],
+        [log("checkout", minute(n) + timedelta(seconds=30), level="error") for n in range(errors)],
         Kind.LOG,
     )
     team = MemoryNotifier("team")
@@ -58,13 +56,24 @@ def test_two_evaluators_on_one_store_send_one_notification(
 
     def run(evaluator: AlertEvaluator, n: int) -> EvalResult:
         start.wait(timeout=30)
-        return evaluator.evaluate(minute(n))
+        return evaluator.evaluate(minute(n), force=force)
 
     results: list[EvalResult] = []
     with ThreadPoolExecutor(2) as pool:
-        for n in range(1, 12):
+        for n in range(1, minutes + 1):
             results += pool.map(run, evaluators, [n, n])
+    return team, results
+
+
+def test_two_evaluators_on_one_store_send_one_notification(
+    aws_settings: Settings, aws: AwsClients
+) -> None:
+    """Evaluating side by side every minute, the pair sends each notification once and
+    records each transition once."""
+    aws.s3().create_bucket(Bucket=BUCKET)
+    runtimes = [_runtime(aws_settings, aws), _runtime(aws_settings, aws)]
     try:
+        team, results = _side_by_side(runtimes, 4, 11, force=False)
         assert [(n.status, len(n.alerts)) for n in team.delivered] == [
             ("firing", 1),
             ("resolved", 1),
@@ -99,30 +108,9 @@ def test_two_evaluators_forced_on_one_group_still_notify_once(
     # without a lock, so two requests at the same instant can both pass (S3's own
     # conditional writes are atomic, as the local store's link and lock are).
     local = aws_settings.replace(store_url=(tmp_path / "store").as_uri())
-    config = parse_alerts(errors_rule_yaml(), "alerts.yaml")
     runtimes = [Runtime(local), Runtime(local)]
-    write(
-        runtimes[0].store,
-        [log("checkout", minute(n) + timedelta(seconds=30), level="error") for n in range(6)],
-        Kind.LOG,
-    )
-    team = MemoryNotifier("team")
-    notifiers = {"team": team, "ops": MemoryNotifier("ops")}
-    evaluators = [
-        AlertEvaluator.from_runtime(runtime, config, notifiers=notifiers, holder=f"evaluator-{i}")
-        for i, runtime in enumerate(runtimes)
-    ]
-    start = threading.Barrier(2)
-
-    def run(evaluator: AlertEvaluator, n: int) -> EvalResult:
-        start.wait(timeout=30)
-        return evaluator.evaluate(minute(n), force=True)
-
-    results: list[EvalResult] = []
-    with ThreadPoolExecutor(2) as pool:
-        for n in range(1, 5):
-            results += pool.map(run, evaluators, [n, n])
     try:
+        team, results = _side_by_side(runtimes, 6, 4, force=True)
         assert [(n.status, len(n.alerts)) for n in team.delivered] == [("firing", 1)]
         assert [str(t).rsplit(": ", 1)[1] for r in results for t in r.transitions] == [
             "inactive -> firing"

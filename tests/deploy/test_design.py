@@ -37,6 +37,7 @@ def test_template_defaults_are_the_priced_design(rendered: dict[str, Any]) -> No
     assert parameters["OpenSearchMode"]["AllowedValues"] == ["none", "create", "existing"]
     assert parameters["CompactedSourceDays"]["Default"] == priced.compacted_source_days == 30
     assert parameters["SearchDays"]["Default"] == priced.search_days == 7
+    assert parameters["RetentionDays"]["Default"] == priced.retention_days == 365
     assert parameters["AthenaScanCutoffBytes"]["Default"] == Settings().athena_bytes_scanned_cutoff
 
 
@@ -72,13 +73,14 @@ def test_a_longer_hot_window_delays_the_transition() -> None:
         ("none", {"SearchDays": "0"}, "at least 1"),
         ("none", {"RetentionDays": "30"}, "must exceed the 30 days"),
         ("none", {"SearchDays": "90", "RetentionDays": "60"}, "must exceed the 90 days"),
+        ("none", {"SearchDays": "400"}, "RetentionDays=365: must exceed the 400 days"),
     ],
 )
 def test_bad_search_inputs_are_refused_before_anything_is_read(
     tmp_path: Path, opensearch: str, parameters: dict[str, str], message: str
 ) -> None:
-    """An unknown tier, an unnamed existing domain or a hot window retention cannot hold is
-    a clear error, raised before the package directory is read."""
+    """An unknown tier, an unnamed existing domain or a hot window retention cannot hold
+    (given or the design's default) is a clear error, raised before the package is read."""
     with pytest.raises(DeployInputError, match=message):
         prepare("obs", "artifacts", tmp_path, opensearch=opensearch, parameters=parameters)
 

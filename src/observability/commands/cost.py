@@ -13,6 +13,8 @@ from observability.deploy.design import (
     COMPACTED_SOURCE_DAYS,
     DEFAULT_SEARCH_DAYS,
     DEFAULT_SEARCH_TIER,
+    OPENSEARCH_REPLICAS,
+    RETENTION_DAYS,
     SEARCH_TIERS,
     SearchTier,
     standard_days,
@@ -44,14 +46,14 @@ from observability.deploy.design import (
 @click.option(
     "--retention-days",
     type=click.IntRange(1),
-    default=365,
+    default=RETENTION_DAYS,
     show_default=True,
     help="Days record data stays in S3.",
 )
 @click.option(
     "--replicas",
     type=click.IntRange(0),
-    default=1,
+    default=OPENSEARCH_REPLICAS,
     show_default=True,
     help="Replica shards of each OpenSearch index (--search opensearch).",
 )

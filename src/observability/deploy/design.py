@@ -31,6 +31,10 @@ IA_MIN_DAYS: Final = 30
 #: (0 keeps it, in Standard-IA after `IA_MIN_DAYS`): the Parquet copy holds the same
 #: records, and a month of NDJSON stays for `ingest --from-errors`, replays and reindexing.
 COMPACTED_SOURCE_DAYS: Final = 30
+#: Days record data (NDJSON and Parquet) stays in S3: the template's `RetentionDays`.
+RETENTION_DAYS: Final = 365
+#: Replica shards of each OpenSearch index: the indexer's own default.
+OPENSEARCH_REPLICAS: Final = Settings.opensearch_replicas
 #: The Athena workgroup cancels a query once it has scanned this much (and bills what it
 #: scanned): the service's own default, so the workgroup and a local `catalog apply` agree.
 ATHENA_SCAN_CUTOFF_BYTES: Final = Settings.athena_bytes_scanned_cutoff

@@ -37,6 +37,7 @@ from observability.deploy.design import (
     DEFAULT_SEARCH_DAYS,
     IA_MIN_DAYS,
     OPENSEARCH_MODES,
+    RETENTION_DAYS,
     standard_days,
 )
 from observability.deploy.schedules import scheduler_expressions
@@ -142,12 +143,14 @@ def _defaults(parameters: dict[str, Any]) -> None:
         "SearchDays",
         "CompactedSourceDays",
         "AthenaScanCutoffBytes",
+        "RetentionDays",
     )
     parameters["OpenSearchMode"]["Default"] = DEFAULT_OPENSEARCH_MODE
     parameters["OpenSearchMode"]["AllowedValues"] = list(OPENSEARCH_MODES)
     parameters["SearchDays"]["Default"] = DEFAULT_SEARCH_DAYS
     parameters["CompactedSourceDays"]["Default"] = COMPACTED_SOURCE_DAYS
     parameters["AthenaScanCutoffBytes"]["Default"] = ATHENA_SCAN_CUTOFF_BYTES
+    parameters["RetentionDays"]["Default"] = RETENTION_DAYS
 
 
 def _bucket(properties: dict[str, Any], parquet_standard_days: int) -> None:

@@ -9,6 +9,8 @@ from observability.deploy.design import (
     COMPACTED_SOURCE_DAYS,
     DEFAULT_SEARCH_DAYS,
     DEFAULT_SEARCH_TIER,
+    OPENSEARCH_REPLICAS,
+    RETENTION_DAYS,
     SEARCH_TIERS,
     SearchTier,
 )
@@ -25,9 +27,9 @@ class Scenario:
     gb_per_day: float
     #: The hot window: OpenSearch's, or (athena) compacted Parquet's days in S3 Standard.
     search_days: int = DEFAULT_SEARCH_DAYS
-    retention_days: int = 365
+    retention_days: int = RETENTION_DAYS
     #: Replica shards of each OpenSearch index (the opensearch tier only).
-    replicas: int = 1
+    replicas: int = OPENSEARCH_REPLICAS
     #: N > 0 deletes compacted NDJSON after N days; 0 keeps it (Standard-IA after 30 days).
     compacted_source_days: int = COMPACTED_SOURCE_DAYS
     search: SearchTier = DEFAULT_SEARCH_TIER

@@ -31,6 +31,7 @@ from observability.deploy.design import (
     DEFAULT_OPENSEARCH_MODE,
     DEFAULT_SEARCH_DAYS,
     OPENSEARCH_MODES,
+    RETENTION_DAYS,
     standard_days,
 )
 from observability.deploy.render import render, to_json
@@ -164,8 +165,8 @@ def _hot_window(parameters: Mapping[str, str]) -> int:
     search_days = _whole_days(parameters, "SearchDays", DEFAULT_SEARCH_DAYS)
     if search_days < 1:
         raise DeployInputError(f"--parameter SearchDays={search_days}: at least 1 day")
-    retention = _whole_days(parameters, "RetentionDays", 0)
-    if retention and retention <= standard_days(search_days):
+    retention = _whole_days(parameters, "RetentionDays", RETENTION_DAYS)
+    if retention <= standard_days(search_days):
         raise DeployInputError(
             f"--parameter RetentionDays={retention}: must exceed the {standard_days(search_days)} "
             "days compacted Parquet stays in S3 Standard (SearchDays, at least 30)"
