@@ -37,9 +37,8 @@ from typing import Final
 
 import httpx
 import orjson
+from tests.drift_rows import hourly_window
 
-from observability.core import keys
-from observability.core.derived import DRIFT_METRICS
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
 from observability.store.files import encode_ndjson_gz, new_filename
@@ -55,33 +54,6 @@ SECONDS: Final = 8.0
 TARGET_P99_MS: Final = 100.0
 
 
-def _window_rows(model: str, start: datetime, rng: random.Random) -> bytes:
-    end = start + timedelta(hours=1)
-    report = keys.report_id(model, start, end)
-    rows = []
-    for i, feature in enumerate(FEATURES):
-        score = rng.random() * (0.2 if i < 3 else 0.08)
-        rows.append(
-            {
-                "window_start": start,
-                "window_end": end,
-                "feature": feature,
-                "feature_type": "numeric",
-                "method": "wasserstein",
-                "score": score,
-                "threshold": 0.1,
-                "drifted": score >= 0.1,
-                "n_reference": 10_000,
-                "n_current": 2_500,
-                "status": "ok",
-                "detail": "",
-                "report_id": report,
-                "computed_at": end + timedelta(minutes=5),
-            }
-        )
-    return DRIFT_METRICS.parquet(rows)
-
-
 def seed(store: LocalStore, now: datetime) -> None:
     """Drift windows for every model up to the current hour, and a day of logs."""
     rng = random.Random(12)
@@ -89,9 +61,8 @@ def seed(store: LocalStore, now: datetime) -> None:
     for m in range(MODELS):
         model = f"model-{m}"
         for h in range(DAYS * 24, 0, -1):
-            start = last - timedelta(hours=h)
-            report = keys.report_id(model, start, start + timedelta(hours=1))
-            store.put(keys.drift_metrics_key(report), _window_rows(model, start, rng))
+            key, data = hourly_window(model, last - timedelta(hours=h), FEATURES, rng, drifting=3)
+            store.put(key, data)
     lines = []
     for i in range(LOG_RECORDS):
         moment = now - timedelta(seconds=rng.randrange(86_000))

@@ -24,7 +24,6 @@ import yaml
 
 from observability.analyze.job import DriftJob
 from observability.core import keys
-from observability.core.derived import DRIFT_METRICS
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
 from observability.query.duckdb import DuckDBEngine
@@ -42,6 +41,7 @@ from tests.analyze.generated import (
     write_labels,
     write_predictions,
 )
+from tests.drift_rows import hourly_window
 
 MODEL: Final = "gen"
 ROWS_PER_HOUR: Final = 800
@@ -149,30 +149,8 @@ def budget_windows(store: LocalStore, end: datetime) -> None:
     rng = random.Random(30)
     for h in range(BUDGET_DAYS * 24, 0, -1):
         start = end - timedelta(hours=h)
-        window_end = start + timedelta(hours=1)
-        report = keys.report_id(BUDGET_MODEL, start, window_end)
-        rows = []
-        for i, feature in enumerate(BUDGET_FEATURES):
-            score = rng.random() * (0.2 if i < 2 else 0.08)
-            rows.append(
-                {
-                    "window_start": start,
-                    "window_end": window_end,
-                    "feature": feature,
-                    "feature_type": "numeric",
-                    "method": "wasserstein",
-                    "score": score,
-                    "threshold": 0.1,
-                    "drifted": score >= 0.1,
-                    "n_reference": 10_000,
-                    "n_current": 2_500,
-                    "status": "ok",
-                    "detail": "",
-                    "report_id": report,
-                    "computed_at": window_end + timedelta(minutes=5),
-                }
-            )
-        store.put(keys.drift_metrics_key(report), DRIFT_METRICS.parquet(rows))
+        key, data = hourly_window(BUDGET_MODEL, start, BUDGET_FEATURES, rng, drifting=2)
+        store.put(key, data)
 
 
 def _put(store: LocalStore, lines: list[bytes], kind: Kind, now: datetime) -> None:
