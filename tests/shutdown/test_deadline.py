@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests import servers
 from tests.shutdown.support import (
     Collector,
     clean_env,
@@ -53,27 +53,9 @@ print(orjson.dumps({{"seconds": time.monotonic() - started, "delivered": deliver
 
 @pytest.fixture
 def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
-    """A TCP server on 127.0.0.1 that accepts every connection and never reads or answers."""
-    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-    held: list[socket.socket] = []
-    stopping = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stopping.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
-    stopping.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    listener.close()
+    """A server that accepts connections and never answers; its URL and connections."""
+    with servers.silent_server() as served:
+        yield served
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from observability.transport.base import Envelope, Outcome
 from observability.transport.http import HttpSink, envelope_bytes
 from observability.transport.retry import RetryPolicy
 from observability.transport.spill import Spill, decode_entry
+from tests import servers
 from tests.servers import free_port
 
 
@@ -253,27 +254,9 @@ def test_envelope_bytes_keeps_under_both_collector_limits() -> None:
 
 @pytest.fixture
 def silent() -> Iterator[tuple[str, list[socket.socket]]]:
-    """A server that accepts connections and never answers; yields its URL and connections."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.05)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}", held
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    listener.close()
+    """A server that accepts connections and never answers; its URL and connections."""
+    with servers.silent_server() as served:
+        yield served
 
 
 def test_a_silent_collector_costs_one_timeout_per_batch_not_one_per_envelope(
