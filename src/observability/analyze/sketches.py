@@ -409,22 +409,27 @@ _Scalar = int | float | str | bool | None
 
 
 @lru_cache(maxsize=64)
-def _decoder(features: tuple[FeatureBins, ...]) -> msgspec.json.Decoder[Any]:
-    """A decoder of `[{features}, ...]` keeping only these features: numbers (or null) for
-    numeric ones, so their values need no type check; any JSON scalar for categories."""
+def _feature_row(features: tuple[FeatureBins, ...]) -> type[msgspec.Struct]:
+    """A struct of only these features: numbers (or null) for numeric ones, so their values
+    need no type check; any JSON scalar for categories."""
     fields = [
         (f"f{i}", float | None if f.kind is FeatureKind.NUMERIC else _Scalar, None)
         for i, f in enumerate(features)
     ]
     rename = {f"f{i}": f.name for i, f in enumerate(features)}
-    row = msgspec.defstruct("FeatureRow", fields, rename=rename, gc=False)
-    return msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
+    return msgspec.defstruct("FeatureRow", fields, rename=rename, gc=False)
+
+
+@lru_cache(maxsize=64)
+def _decoder(features: tuple[FeatureBins, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of `[{features}, ...]` (a compacted file's `features` texts, joined)."""
+    return msgspec.json.Decoder(list[_feature_row(features)])  # type: ignore[misc]
 
 
 @lru_cache(maxsize=64)
 def _record_decoder(features: tuple[FeatureBins, ...]) -> msgspec.json.Decoder[Any]:
-    """A decoder of `[record, ...]` keeping only each record's features (see `_decoder`)."""
-    row = _decoder(features).type.__args__[0]
+    """A decoder of `[record, ...]` keeping only each record's features."""
+    row = _feature_row(features)
     record = msgspec.defstruct("FeatureRecord", [("features", row | None, None)], gc=False)
     return msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
 
