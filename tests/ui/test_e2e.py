@@ -114,6 +114,9 @@ def test_search_expand_a_record_open_its_trace_and_page(open_page: Any, served: 
     it, and paging through next_cursor."""
     page = open_page(served.keys.viewer)
     page.goto("/logs")
+    # The picker names the range the page searches by default (the last hour).
+    picker = page.get_by_label("Range", exact=True)
+    assert picker.evaluate("s => s.options[s.selectedIndex].text") == "Last hour"
     page.get_by_label("Query").fill("level:error")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"q=level%3Aerror"))

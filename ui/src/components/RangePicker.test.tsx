@@ -1,7 +1,7 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { RangePicker } from "./RangePicker";
+import { presetLabel, RangePicker } from "./RangePicker";
 import type { TimeRange } from "../lib/time";
 
 const NOW = () => new Date("2026-12-03T12:00:00Z");
@@ -48,5 +48,13 @@ describe("RangePicker", () => {
     setup({ since: "2026-12-01T00:00Z", until: "2026-12-02" });
     expect((screen.getByLabelText("Range") as HTMLSelectElement).value).toBe("custom");
     expect((screen.getByLabelText("From") as HTMLInputElement).value).toBe("2026-12-01T00:00Z");
+  });
+});
+
+describe("presetLabel", () => {
+  it("names a preset as the picker shows it, and leaves other values as they are", () => {
+    expect(presetLabel("1h")).toBe("Last hour");
+    expect(presetLabel("7d")).toBe("Last 7 days");
+    expect(presetLabel("45m")).toBe("45m");
   });
 });

@@ -12,6 +12,11 @@ export const PRESETS: ReadonlyArray<[string, string]> = [
   ["90d", "Last 90 days"],
 ];
 
+/** A preset's label (a page's default range is one of them), else the value itself. */
+export function presetLabel(value: string): string {
+  return PRESETS.find(([preset]) => preset === value)?.[1] ?? value;
+}
+
 export interface RangePickerProps {
   range: TimeRange;
   onChange: (range: TimeRange) => void;

@@ -7,7 +7,7 @@ import { Empty, ErrorNote, Loading } from "../components/ErrorNote";
 import { JsonView } from "../components/JsonView";
 import { LevelHistogram } from "../components/LevelHistogram";
 import { Link } from "../components/Link";
-import { RangePicker } from "../components/RangePicker";
+import { presetLabel, RangePicker } from "../components/RangePicker";
 import { navigate } from "../lib/navigation";
 import type { Route } from "../lib/routes";
 import { formatInstant, formatPrecise, pickInterval, resolveRange } from "../lib/time";
@@ -89,7 +89,7 @@ export function LogsPage({ route }: { route: LogsRoute }) {
             Free text, <code>field:value</code>, <code>AND</code>/<code>OR</code>/<code>NOT</code>, quotes for phrases.
           </span>
         </form>
-        <RangePicker range={{ since: route.since, until: route.until }} onChange={(r) => navigate({ ...route, ...r })} defaultLabel="Last 24 hours" />
+        <RangePicker range={{ since: route.since, until: route.until }} onChange={(r) => navigate({ ...route, ...r })} defaultLabel={presetLabel(DEFAULT_SINCE)} />
       </header>
       {result.error ? <ErrorNote error={result.error} what="Search" /> : null}
       {histogram && histogram.levels.length ? <LevelHistogram buckets={histogram.levels} intervalMs={histogram.interval_ms} start={searched?.start.getTime()} end={searched?.end.getTime()} /> : null}
