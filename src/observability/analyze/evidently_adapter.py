@@ -8,6 +8,9 @@ Reports run on a bounded random sample per side (`report_sample_rows`, default 1
 the HTML and snapshot show distributions and summaries, while the verdicts we store come
 from `stats`, computed on every row.
 
+Reports run inside `figure_memo.active()`: Evidently draws most of its figures several times
+over, and drawing is most of a report's time.
+
 Evidently takes seconds to import, so it is imported on first need, or ahead of it by
 `preload()` in a background thread (a drift run starts it before loading its window; a
 worker at start-up): once per process, never per run.
@@ -24,6 +27,7 @@ from typing import Any, Final
 
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
+from observability.analyze import figure_memo
 from observability.analyze.methods import FeatureType, Method
 from observability.analyze.results import EvidentlyColumn, EvidentlyReport
 
@@ -92,10 +96,11 @@ def drift_report(
     report = evidently.Report(
         [preset, presets.DataSummaryPreset(columns=columns)], include_tests=True
     )
-    snapshot = report.run(
-        evidently.Dataset.from_pandas(current[columns], data_definition=definition),
-        evidently.Dataset.from_pandas(reference[columns], data_definition=definition),
-    )
+    with figure_memo.active():
+        snapshot = report.run(
+            evidently.Dataset.from_pandas(current[columns], data_definition=definition),
+            evidently.Dataset.from_pandas(reference[columns], data_definition=definition),
+        )
     return _rendered(snapshot, len(current))
 
 
@@ -127,7 +132,8 @@ def quality_report(
         )
         preset = presets.ClassificationPreset()
     dataset = evidently.Dataset.from_pandas(frame, data_definition=definition)
-    snapshot = evidently.Report([preset]).run(dataset, None)
+    with figure_memo.active():
+        snapshot = evidently.Report([preset]).run(dataset, None)
     return _rendered(snapshot, len(frame))
 
 

@@ -21,7 +21,7 @@ from observability.analyze import evidently_adapter
 from observability.analyze.config import ModelConfig
 from observability.analyze.methods import FeatureType
 from observability.analyze.results import DriftResult, EvidentlyReport, FeatureDrift, Status
-from observability.analyze.stats import clean, compute
+from observability.analyze.stats import clean, compute, encode, value_counts
 
 #: Seed of the report sample: the same window always shows the same sample.
 SAMPLE_SEED: Final = 20261123
@@ -142,8 +142,8 @@ def _feature(
         return FeatureDrift(
             name, kind.value, Status.MISSING_IN_CURRENT, n_ref_raw, 0, detail="no such column"
         )
-    ref_values, ref_note = _column(reference[name], kind)
-    cur_values, cur_note = _column(current[name], kind)
+    ref_values, ref_note = _column(reference[name], kind, coded=True)
+    cur_values, cur_note = _column(current[name], kind, coded=True)
     ref, cur = clean(ref_values, kind), clean(cur_values, kind)
     notes = [
         f"reference: {ref_note}" if ref_note else "",
@@ -172,19 +172,27 @@ def _feature(
     )
 
 
-def _column(series: pd.Series, kind: FeatureType) -> tuple[pd.Series, str]:
-    """The column as compared, and a note of values dropped on the way (nulls, inf, text)."""
+def _column(series: pd.Series, kind: FeatureType, *, coded: bool = False) -> tuple[pd.Series, str]:
+    """The column as compared, and a note of values dropped on the way (nulls, inf, text).
+
+    `coded` gives a categorical column as a category column (`stats.encode`), which the
+    statistics count by its codes; Evidently's report gets the text itself.
+    """
     n = len(series)
     if kind is FeatureType.CATEGORICAL:
         values = (
             series.where(series.isna(), series.astype(str)) if series.dtype != object else series
         )
+        if coded:
+            values = encode(values)
         nulls = int(values.isna().sum())
         return values, f"{nulls} of {n} null" if nulls else ""
-    numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-    text = int(numbers.isna().sum() - series.isna().sum())
+    numbers = pd.to_numeric(series, errors="coerce").astype("float64", copy=False)
     array = numbers.to_numpy()
-    nulls = int(np.isnan(array).sum()) - text
+    missing = int(np.isnan(array).sum())
+    # A number column has no text to coerce: only another dtype pays for a second count.
+    text = 0 if series.dtype.kind in "biuf" else missing - int(series.isna().sum())
+    nulls = missing - text
     infinite = int(np.isinf(array).sum())
     parts = [
         f"{nulls} null or NaN" if nulls else "",
@@ -196,10 +204,12 @@ def _column(series: pd.Series, kind: FeatureType) -> tuple[pd.Series, str]:
 
 
 def _unseen(reference: pd.Series, current: pd.Series) -> str:
-    unseen = sorted(set(current.unique()) - set(reference.unique()), key=str)
-    if not unseen:
+    counts = value_counts(current)
+    new = counts[~counts.index.isin(value_counts(reference).index)]
+    if new.empty:
         return ""
-    rows = int(current.isin(unseen).sum())
+    unseen = sorted(new.index, key=str)
+    rows = int(new.sum())
     named = ", ".join(map(str, unseen[:_NAMED_CATEGORIES]))
     more = f" and {len(unseen) - _NAMED_CATEGORIES} more" if len(unseen) > _NAMED_CATEGORIES else ""
     return f"{len(unseen)} categories never seen in the reference ({named}{more}) in {rows} rows"
