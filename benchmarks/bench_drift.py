@@ -3,7 +3,9 @@
 For each size (100k and 1M rows x 20 features per side) the benchmark writes a store
 (`drift_store.py`: one hour of prediction records as NDJSON.gz in the collector's layout, a
 tenth of them labelled, the reference as Parquet, a models file), then measures, each in
-its own process so time and peak memory (`wait4`'s `ru_maxrss`) are that process's alone:
+its own process so time and peak memory (`wait4`'s `ru_maxrss`) are that process's alone
+(the store is written by a child too: Linux starts a child's `ru_maxrss` at its parent's
+RSS when it forks, so this process must stay small):
 - baseline: a Python process that imports Evidently, reads the same rows from Parquet and
   runs `Report([DataDriftPreset()])` on all of them, as users call it;
 - cold CLI: `observability drift run --model bench --window START/END`, the console script,
@@ -164,8 +166,8 @@ def _measured(command: list[str], root: Path) -> dict[str, Any]:
     return result
 
 
-def _child(mode: str, root: Path) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.bench_drift", "--child", mode, str(root)]
+def _child(mode: str, root: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.bench_drift", "--child", mode, str(root), *extra]
 
 
 def _cli(root: Path) -> list[str]:
@@ -185,7 +187,9 @@ def run_size(rows: int, *, warm: bool) -> tuple[int, int, bool]:
     """One size: prepare, baseline, cold CLI (and the warm worker); (agree, total, pass)."""
     with tempfile.TemporaryDirectory(prefix="bench-drift-") as directory:
         root = Path(directory)
-        prepared = prepare(root, rows)
+        # In a process of its own: a child's peak RSS (`ru_maxrss`) starts from its parent's
+        # at the fork, so the frames written must never live in this process.
+        prepared = _measured(_child("prepare", root, str(rows)), root)["prepare_s"]
         print(f"{rows:>9,} rows x 20 features per side")
         print(f"  store written (NDJSON.gz, {rows:,} predictions): {prepared:6.2f} s")
         evidently = _measured(_child("evidently", root), root)
@@ -243,13 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if passed and share >= TARGET_AGREEMENT else 1
 
 
-def _run_child(mode: str, root: Path) -> None:
-    outcome = child_evidently(root) if mode == "evidently" else child_worker(root)
+def _run_child(mode: str, root: Path, extra: list[str]) -> None:
+    if mode == "prepare":
+        outcome: dict[str, Any] = {"prepare_s": prepare(root, int(extra[0]))}
+    else:
+        outcome = child_evidently(root) if mode == "evidently" else child_worker(root)
     print(json.dumps(outcome))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        _run_child(sys.argv[2], Path(sys.argv[3]))
+    if len(sys.argv) >= 4 and sys.argv[1] == "--child":
+        _run_child(sys.argv[2], Path(sys.argv[3]), sys.argv[4:])
     else:
         sys.exit(main(sys.argv[1:]))

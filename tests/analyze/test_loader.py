@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from observability.analyze.config import ModelConfig
-from observability.analyze.loader import WindowFrame, columns_frame, load_window, rows_frame
+from observability.analyze.loader import (
+    WindowFrame,
+    columns_frame,
+    load_window,
+    parquet_frame,
+    rows_frame,
+)
 from observability.query.duckdb import DuckDBEngine
 from observability.store.local import LocalStore
 from tests.analyze.generated import (
@@ -25,12 +32,13 @@ HOUR = timedelta(hours=1)
 
 
 def _both(store: LocalStore, model: ModelConfig) -> tuple[WindowFrame, WindowFrame]:
+    """The columnar frame (the same with the JSON type check of a first run) and the rows."""
     engine = DuckDBEngine(store)
     try:
-        return (
-            columns_frame(engine, model, START, START + HOUR),
-            rows_frame(engine, model, START, START + HOUR),
-        )
+        fast = columns_frame(engine, model, START, START + HOUR)
+        typed = columns_frame(engine, model, START, START + HOUR, typed=True)
+        _assert_same(typed, fast)
+        return fast, rows_frame(engine, model, START, START + HOUR)
     finally:
         engine.close()
 
@@ -153,3 +161,30 @@ def test_load_window_uses_columns_on_duckdb(store: LocalStore) -> None:
     finally:
         engine.close()
     pd.testing.assert_frame_equal(loaded.frame, fast.frame)
+
+
+def test_parquet_reference_reads_as_pandas_reads_it(tmp_path: Path) -> None:
+    """A reference read a column at a time is `pd.read_parquet`'s frame: every dtype, nulls,
+    a sliced range index, and an index stored as a column."""
+    n = 50
+    frame = pd.DataFrame(
+        {
+            "number": np.linspace(-1.0, 1.0, n),
+            "count": np.arange(n, dtype=np.int64),
+            "text": [None if i % 7 == 0 else f"c{i % 3}" for i in range(n)],
+            "flag": [i % 2 == 0 for i in range(n)],
+            "at": pd.date_range("2026-11-01", periods=n, freq="min", tz="UTC"),
+            "kind": pd.Categorical([f"k{i % 4}" for i in range(n)]),
+            "maybe": [None if i % 5 == 0 else float(i) for i in range(n)],
+        }
+    )
+    variants = {
+        "plain": frame,
+        "sliced": frame.iloc[10:40],
+        "indexed": frame.set_index("text"),
+        "empty": frame.iloc[0:0],
+    }
+    for name, variant in variants.items():
+        path = tmp_path / f"{name}.parquet"
+        variant.to_parquet(path)
+        pd.testing.assert_frame_equal(parquet_frame(path), pd.read_parquet(path), obj=name)

@@ -348,3 +348,46 @@ def test_rebuild_reads_compacted_and_uncovered_files(store: LocalStore, metrics:
     assert thirteen.bins == new.digest and thirteen.rows == 60
     assert thirteen.numeric["amount"] == new.sketch({"amount": amounts}).numeric["amount"]
     assert thirteen.categorical["country"].nulls == 60
+
+
+@pytest.mark.parametrize("distinct", [1, 3, 20, 21, 5000])
+@pytest.mark.parametrize("late", [False, True])
+def test_bin_edges_of_long_columns_match_counting_every_value(distinct: int, late: bool) -> None:
+    """Edges from a column longer than the distinct-value probe are those of counting every
+    value, also when the prefix repeats one value and the others come late."""
+    rng = np.random.default_rng(distinct)
+    values = rng.integers(0, distinct, 10_000).astype(np.float64) * 0.5
+    if late:
+        values[:6000] = values[0]
+    counted = np.unique(values)
+    expected = (
+        np.append(counted, np.nextafter(counted[-1], np.inf))
+        if counted.size <= 20
+        else np.unique(np.quantile(values, np.linspace(0.0, 1.0, 21)))
+    )
+    spec = BinSpec.from_reference("m", {"x": values}, bins=20)
+    assert spec.features[0].edges == tuple(float(e) for e in expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["a", "b", "ü", ""]),
+            st.none(),
+            st.just(math.nan),
+            st.integers(-3, 3),
+            st.booleans(),
+            st.floats(allow_nan=False, width=32),
+        ),
+        max_size=40,
+    )
+)
+def test_category_counts_of_a_column_match_counting_cell_by_cell(cells: list[Any]) -> None:
+    """A frame's object column is counted like the same cells one by one (text, nulls and
+    NaN, numbers, booleans), whichever way the counting goes."""
+    column = np.empty(len(cells), dtype=object)
+    column[:] = cells
+    rows = len(cells)
+    spec = BinSpec.from_reference("m", {"c": column}, categorical=["c"])
+    assert spec.sketch({"c": column}, rows=rows) == spec.sketch({"c": list(cells)}, rows=rows)

@@ -13,6 +13,7 @@ anything else; a column with one kind of value becomes a typed column directly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -36,11 +37,16 @@ _REGULAR: Final[Mapping[FeatureType, str]] = {
     FeatureType.NUMERIC: "(DOUBLE|BIGINT|UBIGINT|NULL)",
     FeatureType.CATEGORICAL: "(VARCHAR|NULL)",
 }
+#: How the JSON text of a value of each feature type may start (RE2 class contents).
+_VALUE_STARTS: Final[Mapping[FeatureType, str]] = {
+    FeatureType.NUMERIC: "-0-9n",
+    FeatureType.CATEGORICAL: '"n',
+}
 #: Indexes of the prediction and the label among the slot values.
 PREDICTION, LABEL = 0, 1
 
 
-def window_select(features: Mapping[str, FeatureType], *, strict: bool) -> str:
+def window_select(features: Mapping[str, FeatureType], *, strict: bool, typed: bool = False) -> str:
     """DuckDB SQL over `result` (the window's rows): the prediction id, the features, the
     prediction's and the label's slots, the JSON text of irregular rows. Unsorted: `Rows`
     reads it in time order a column at a time (DuckDB sorting it would hold it all twice).
@@ -52,6 +58,11 @@ def window_select(features: Mapping[str, FeatureType], *, strict: bool) -> str:
     same way (`"1.5"` to 1.5, `2` to `"2"`); a categorical `'true'` or `'false'` (maybe a
     JSON boolean) sends its row to Python. Columns are read by position (`feature`,
     `column`): feature names are the data's.
+
+    `typed` also sends to Python every row whose values are not of their feature's JSON
+    type (a number given as text, a boolean), so a regular row holds exactly what a typed
+    reader of the stored records sees: the window can then stand in for its stored hours
+    (a first run's sketches). It costs one more pass over each document.
     """
     names = list(features)
     paths = "[" + ", ".join(_string(_pointer(name)) for name in names) + "]"
@@ -63,6 +74,8 @@ def window_select(features: Mapping[str, FeatureType], *, strict: bool) -> str:
     regular = f"len(json_keys(f)) = {len(names)}"
     if not strict:
         regular += f" AND regexp_full_match({types}, {_string(pattern)})"
+    elif typed:
+        regular += f" AND {_typed(features, paths, pattern)}"
     texts = [f"s.{_quote(n)}" for n, k in features.items() if k is FeatureType.CATEGORICAL]
     if strict and texts:
         # The strict form writes a boolean as 'true'; the row's own text decides.
@@ -88,6 +101,32 @@ def window_select(features: Mapping[str, FeatureType], *, strict: bool) -> str:
         "SELECT prediction_id AS __id, timestamp AS __ts, CAST(features AS JSON) AS f, "
         "CAST(prediction AS JSON) AS p, CAST(label AS JSON) AS l FROM result))"
     )
+
+
+def _typed(features: Mapping[str, FeatureType], paths: str, pattern: str) -> str:
+    """SQL true when each configured value of the row's document `f` is of its JSON type.
+
+    Inside a JSON string every `"` is escaped, so `"name":` is a key, and the first
+    character of its value tells its type: `-` or a digit for a number, `"` for a string,
+    `n` for null. One scan of the text finds a value of another type. The stored text is
+    a writer's rendering (DuckDB's, orjson's), which never escapes printable ASCII; names
+    with other characters take the slower way, each value's JSON type read by path.
+    """
+    if not all(_plain(name) for name in features):
+        # A missing name fails the strict transform: no null to mark here.
+        return f"regexp_full_match(array_to_string(json_type(f, {paths}), ','), {_string(pattern)})"
+    alternatives = []
+    for kind, starts in _VALUE_STARTS.items():
+        names = [re.escape(name) for name, k in features.items() if k is kind]
+        if names:
+            alternatives.append(rf'"({"|".join(names)})"\s*:\s*[^{starts}\s]')
+    mistyped = "|".join(alternatives)
+    return f"NOT regexp_matches(CAST(f AS VARCHAR), {_string(mistyped)})" if mistyped else "true"
+
+
+def _plain(name: str) -> bool:
+    """Printable ASCII that JSON writes as is (no quote, no backslash)."""
+    return name.isascii() and name.isprintable() and '"' not in name and "\\" not in name
 
 
 def feature(table: Any, index: int, kind: FeatureType) -> Any:
@@ -132,6 +171,11 @@ def spread(values: Sequence[Any], rows: Any, length: int) -> Any:
 def ids(table: Any) -> Any:
     """The prediction ids (Arrow)."""
     return table.column(0)
+
+
+def timestamps(table: Any) -> Any:
+    """The rows' timestamps (datetime64, naive UTC)."""
+    return table.column(1).to_numpy()
 
 
 def column(table: Any, index: int) -> Any:
@@ -188,24 +232,30 @@ def _inferred(cells: Any) -> Any:
 
 class Rows:
     """`window_select`'s Arrow table in time order (timestamp, then prediction id), each
-    column sorted as it is read, so no second copy of the whole table is ever made."""
+    column sorted as it is read and let go of then, so the table and the frame made of it
+    are never both held whole. A column is read once."""
 
-    def __init__(self, table: Any, order: Any = None) -> None:
-        self._table = table
+    def __init__(self, table: Any, order: Any = None, *, columns: list[Any] | None = None) -> None:
         if order is None:
             keys = pa.table({"t": table.column(1), "i": table.column(0)})
             order = pc.sort_indices(keys, sort_keys=[("t", "ascending"), ("i", "ascending")])
+        # Shared with the filtered views: a column read through one is gone from all.
+        self._columns = list(table.columns) if columns is None else columns
         self._order = order
         self.num_rows: int = len(order)
-        self.num_columns: int = table.num_columns
+        self.num_columns: int = len(self._columns)
 
     def column(self, index: int) -> Any:
-        """Column `index`, in time order."""
-        return self._table.column(index).take(self._order)
+        """Column `index`, in time order; its unsorted source is released."""
+        source = self._columns[index]
+        if source is None:
+            raise ValueError(f"column {index} of the window was already read")
+        self._columns[index] = None
+        return source.take(self._order)
 
     def filter(self, mask: Any) -> Rows:
         """The rows where `mask` (in time order) is true."""
-        return Rows(self._table, self._order.filter(pa.array(mask)))
+        return Rows(None, self._order.filter(pa.array(mask)), columns=self._columns)
 
 
 def first_rows(ids: Any) -> Any:
@@ -228,8 +278,9 @@ def _strings(array: Any) -> Any:
 
 
 def _slots(index: int, value: str) -> str:
-    """The value's number, integer, text and other slots, the value computed once."""
-    v, kind = "v", "json_type(v)"
+    """The value's number, integer, text and other slots, the value and its JSON type
+    each computed once (a lambda's argument is; an expression repeated in it is not)."""
+    v, kind = "x.v", "x.t"
     fields = {
         NUMBER: f"CASE WHEN {kind} = 'DOUBLE' THEN CAST({v} AS DOUBLE) END",
         INTEGER: f"CASE WHEN {kind} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({v} AS BIGINT) END",
@@ -239,7 +290,8 @@ def _slots(index: int, value: str) -> str:
         f"THEN CAST({v} AS VARCHAR) END",
     }
     struct = ", ".join(f"{_string(_slot_name(index, slot))}: {fields[slot]}" for slot in _SLOTS)
-    return f"unnest(list_transform([{value}], lambda v: {{{struct}}})[1])"
+    typed = f"list_transform([{value}], lambda v: {{'v': v, 't': json_type(v)}})"
+    return f"unnest(list_transform({typed}, lambda x: {{{struct}}})[1])"
 
 
 def _slot_name(index: int, slot: str) -> str:
@@ -268,5 +320,6 @@ __all__: Sequence[str] = (
     "irregular",
     "patched",
     "spread",
+    "timestamps",
     "window_select",
 )

@@ -11,8 +11,9 @@ window replaces its report, its metric rows and its run record instead of adding
     drift_runs/model=<m>/<report_id>.json                     the run manifest (backfill)
 The verdicts are stored as soon as they are known, while Evidently's report (run on a
 sample) is still rendering; Evidently's import starts before the window loads. A model's
-first run also creates its sketch bins from the reference (after the verdicts, while the
-report renders), so compaction sketches its hours and timelines need no manual step.
+first run also creates its sketch bins from the reference and sketches the window's hours
+(beside the statistics; from the loaded rows when they are exactly the stored records), so
+compaction sketches later hours and timelines need no manual step.
 """
 
 from __future__ import annotations
@@ -21,27 +22,37 @@ import io
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import numpy as np
 import orjson
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
 from observability.analyze import evidently_adapter
 from observability.analyze.config import FileReference, ModelConfig
 from observability.analyze.gauges import record_drift
-from observability.analyze.loader import S3Reader, count_labels, load_reference, load_window
+from observability.analyze.loader import (
+    S3Reader,
+    WindowFrame,
+    count_labels,
+    load_reference,
+    load_window,
+)
 from observability.analyze.results import DriftResult, EvidentlyReport
 from observability.analyze.sketch_store import (
+    KnownHours,
     bins_for_model,
     load_bins,
     rebuild_sketches,
     save_bins,
 )
+from observability.analyze.sketches import BinSpec, Sketch
 from observability.analyze.window import Progress, analyze_frames
 from observability.core import keys
 from observability.core.derived import DRIFT_METRICS
 from observability.core.errors import ObservabilityError
+from observability.core.memory import prefer_system_allocator, release_free_memory
 from observability.core.metrics import Metrics
 from observability.query.base import QueryEngine
 from observability.store.base import ObjectStore
@@ -137,11 +148,9 @@ class DriftJob:
         """Compute and store one window; replaces an earlier run of the same window."""
         step = progress or (lambda _message: None)
         model = self.model(name)
+        prefer_system_allocator()
         evidently_adapter.preload()  # imported while DuckDB reads the window
-        step("loading the window")
-        window = load_window(self.engine, model, start, end)
-        step("loading the reference")
-        reference = self.reference(model)
+        first_run, bin_notes = self._missing_bins(model)
         ran_at: list[datetime] = []
 
         def verdicts(found: DriftResult) -> None:
@@ -150,10 +159,22 @@ class DriftJob:
             if self._metrics is not None:
                 record_drift(self._metrics, found)
 
-        # A first run's sketch bins and hour sketches (inflating and counting the stored
-        # files) overlap the statistics, whose numpy sorts release the GIL.
+        step("loading the window")
+        # A first run sketches the window's hours from the frame when it is exactly the
+        # stored records; `typed` loading tells whether it is.
+        window = load_window(self.engine, model, start, end, typed=first_run)
+        release_free_memory()
+        step("loading the reference")  # after the window: the two would peak together
+        reference = self.reference(model)
+        release_free_memory()
+        # A first run's bins and hour sketches overlap the statistics, whose numpy sorts
+        # release the GIL.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sketches") as pool:
-            first_bins = pool.submit(self._first_bins, model, reference, start, end, step)
+            sketched = (
+                pool.submit(self._first_bins, model, reference, window, (start, end), step)
+                if first_run
+                else None
+            )
             result = analyze_frames(
                 model,
                 start,
@@ -164,10 +185,11 @@ class DriftJob:
                 progress=step,
                 on_verdicts=verdicts,
             )
-            notes = first_bins.result()
+            if sketched is not None:
+                sketched.result()
         step("saving the reports")
         self.save_reports(result)
-        result.notes.extend(notes)
+        result.notes.extend(bin_notes)
         if not ran_at and self._metrics is not None:
             record_drift(self._metrics, result)
         self.save_record(result, ran_at[0] if ran_at else self.save_verdicts(result))
@@ -183,28 +205,29 @@ class DriftJob:
             self._file_references[model.name] = cached
         return cached
 
+    def _missing_bins(self, model: ModelConfig) -> tuple[bool, list[str]]:
+        """Whether the model has no sketch bins yet; notes of the run when they are damaged."""
+        try:
+            return load_bins(self.store, model.name) is None, []
+        except ValueError as exc:  # the verdicts do not depend on bins: the run goes on
+            return False, [f"sketch bins not used: {exc}"]
+
     def _first_bins(
         self,
         model: ModelConfig,
         reference: pd.DataFrame,
-        start: datetime,
-        end: datetime,
+        window: WindowFrame,
+        span: tuple[datetime, datetime],
         step: Progress,
-    ) -> list[str]:
-        """Create the model's sketch bins from its reference when it has none, and sketch
-        the window's stored hours with them; notes of the run when the bins are damaged."""
-        try:
-            if load_bins(self.store, model.name) is not None:
-                return []
-        except ValueError as exc:  # the verdicts do not depend on bins: the run goes on
-            return [f"sketch bins not used: {exc}"]
+    ) -> None:
+        """Create the model's sketch bins from its reference and sketch the window's hours
+        with them: from the window's rows for the hours it holds exactly, else as stored."""
         if reference.empty:
-            return []
+            return
         step("creating the sketch bins from the reference")
         spec = bins_for_model(model, reference)
         save_bins(self.store, spec)
-        rebuild_sketches(self.store, spec, start, end)
-        return []
+        rebuild_sketches(self.store, spec, *span, known=window_hours(spec, window, *span))
 
     def save(self, result: DriftResult) -> None:
         """Write the metric rows, the reports and the run record under per-window keys."""
@@ -276,6 +299,32 @@ class DriftJob:
         )
         self.store.put(keys.report_key(report_id, variant + keys.REPORT_HTML), report.html.encode())
         self.store.put(keys.report_key(report_id, variant + keys.REPORT_SNAPSHOT), snapshot)
+
+
+def window_hours(
+    spec: BinSpec, window: WindowFrame, start: datetime, end: datetime
+) -> KnownHours | None:
+    """Sketches of the hours inside [start, end) from the window's rows, when these are
+    exactly the stored records (`WindowFrame.exact`); None otherwise."""
+    if not window.exact or window.timestamps is None:
+        return None
+    stamps = window.timestamps
+    names = [feature.name for feature in spec.features if feature.name in window.frame]
+    columns = {name: window.frame[name].to_numpy() for name in names}
+
+    def sketch(hour: datetime) -> Sketch | None:
+        following = hour + timedelta(hours=1)
+        if hour < start or following > end:
+            return None  # the window holds part of this hour only
+        first, last = np.searchsorted(stamps, [_naive(hour), _naive(following)])
+        rows = {name: values[first:last] for name, values in columns.items()}
+        return spec.sketch(rows, rows=int(last - first))
+
+    return sketch
+
+
+def _naive(moment: datetime) -> np.datetime64:
+    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
 def snapshot_metadata(result: DriftResult, variant: str) -> dict[str, str]:

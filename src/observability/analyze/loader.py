@@ -77,6 +77,11 @@ class WindowFrame:
     frame: pd.DataFrame
     #: Every feature name that occurs in the window (configured or not).
     feature_names: list[str]
+    #: Each row's timestamp (naive UTC, ascending) when the loader read them.
+    timestamps: Any = None
+    #: Whether the rows are exactly the stored records: none re-delivered, and each with
+    #: the configured names, every value of its feature's JSON type (`typed` loading).
+    exact: bool = False
 
 
 def params(model: str, start: datetime, end: datetime) -> dict[str, Any]:
@@ -85,32 +90,48 @@ def params(model: str, start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def load_window(
-    engine: QueryEngine, model: ModelConfig, start: datetime, end: datetime
+    engine: QueryEngine,
+    model: ModelConfig,
+    start: datetime,
+    end: datetime,
+    *,
+    typed: bool = False,
 ) -> WindowFrame:
-    """Predictions of `model` in [start, end), features expanded, labels joined."""
+    """Predictions of `model` in [start, end), features expanded, labels joined.
+
+    `typed` asks the columnar loader to tell whether the frame is exactly the stored
+    records (`WindowFrame.exact`): a first run sketches its hours from it.
+    """
     if isinstance(engine, FrameEngine):
-        return columns_frame(engine, model, start, end)
+        return columns_frame(engine, model, start, end, typed=typed)
     return rows_frame(engine, model, start, end)
 
 
 def columns_frame(
-    engine: FrameEngine, model: ModelConfig, start: datetime, end: datetime
+    engine: FrameEngine,
+    model: ModelConfig,
+    start: datetime,
+    end: datetime,
+    *,
+    typed: bool = False,
 ) -> WindowFrame:
     """The window expanded in DuckDB and handed over as Arrow columns, in one pass."""
     features = dict(model.features)
     window = params(model.name, start, end)
     try:
         fetched = engine.frame(
-            WINDOW_SQL, window, then=columns.window_select(features, strict=True)
+            WINDOW_SQL, window, then=columns.window_select(features, strict=True, typed=typed)
         )
     except QueryError:  # a value of another type or a missing name: the exact form
         fetched = engine.frame(
             WINDOW_SQL, window, then=columns.window_select(features, strict=False)
         )
     table = columns.Rows(fetched)
+    del fetched  # its columns are let go of as they are read
     # A re-delivered record appears twice; the prediction id names it once.
     keep = columns.first_rows(columns.ids(table))
-    if not keep.all():
+    unique = bool(keep.all())
+    if not unique:
         table = table.filter(keep)
     rows, documents = columns.irregular(table)
     records = [doc if isinstance(doc, dict) else {} for doc in documents]
@@ -121,11 +142,11 @@ def columns_frame(
     data: dict[str, Any] = {}
     for index, (name, kind) in enumerate(features.items()):
         if regular_rows or name in seen:
-            typed = columns.feature(table, index, kind)
+            cells = columns.feature(table, index, kind)
             if records:
                 values = [r.get(name, np.nan) for r in records]
-                typed = columns.patched(typed, kind, values, rows)
-            data[name] = typed
+                cells = columns.patched(cells, kind, values, rows)
+            data[name] = cells
     for name in seen:
         if name not in features:
             values = [r.get(name, np.nan) for r in records]
@@ -134,7 +155,8 @@ def columns_frame(
     data[model.prediction] = columns.column(table, columns.PREDICTION)
     data[model.target] = columns.column(table, columns.LABEL)
     frame = pd.DataFrame(data, columns=[*names, model.prediction, model.target], copy=False)
-    return WindowFrame(frame, names)
+    stamps = columns.timestamps(table)
+    return WindowFrame(frame, names, stamps, exact=typed and unique and not documents)
 
 
 def rows_frame(
@@ -192,11 +214,35 @@ def read_reference_file(
         else:
             source = Path(location.path)
         if uri.lower().endswith(".parquet"):
-            return pd.read_parquet(source)
+            return parquet_frame(source)
         compression = "gzip" if uri.lower().endswith(".gz") else None
         return pd.read_csv(source, compression=compression)
     except (OSError, ValueError, KeyError) as exc:
         raise ReferenceDataError(f"model {model}: reference {uri}: {exc}") from None
+
+
+def parquet_frame(source: Any) -> pd.DataFrame:
+    """`pd.read_parquet`'s frame, read a column at a time: pandas holds the whole Arrow
+    table beside the frame it makes (a peak of 350 MB for a 150 MB reference, while the
+    drift job is reading its window), this one column's.
+
+    An index stored as columns is pandas' to rebuild: such a file is read its way.
+    """
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(source)
+    schema = file.schema_arrow
+    index = (schema.pandas_metadata or {}).get("index_columns", [])
+    if any(not isinstance(entry, dict) or entry.get("kind") != "range" for entry in index):
+        return pd.read_parquet(source)
+    columns = {name: file.read(columns=[name]).column(0).to_pandas() for name in schema.names}
+    frame = pd.DataFrame(columns, columns=schema.names, copy=False)
+    if index:
+        entry = index[0]
+        frame.index = pd.RangeIndex(
+            entry["start"], entry["stop"], entry["step"], name=entry.get("name")
+        )
+    return frame
 
 
 def _ordered(names: list[str], configured: Mapping[str, Any]) -> list[str]:

@@ -152,20 +152,38 @@ def prediction_hours(
                 continue
             if partition.hour is None:
                 continue
-            hour = datetime.fromisoformat(f"{partition.dt}T{partition.hour}:00+00:00")
-            if partition.key == model and start <= hour < end:
+            if partition.key == model and start <= hour_start(partition) < end:
                 found.add(partition)
         day += timedelta(days=1)
     return sorted(found)
 
 
+#: An hour's sketch from rows the caller already holds (the hour's start), or None.
+KnownHours = Callable[[datetime], Sketch | None]
+
+
+def hour_start(partition: Partition) -> datetime:
+    """The first instant of an hour partition (UTC)."""
+    return datetime.fromisoformat(f"{partition.dt}T{partition.hour}:00+00:00")
+
+
 def rebuild_sketches(
-    store: ObjectStore, spec: BinSpec, start: datetime, end: datetime
+    store: ObjectStore,
+    spec: BinSpec,
+    start: datetime,
+    end: datetime,
+    known: KnownHours | None = None,
 ) -> list[Partition]:
-    """(Re)write the sketches of every hour in [start, end) from stored predictions."""
+    """(Re)write the sketches of every hour in [start, end) from stored predictions.
+
+    `known` gives the sketch of an hour whose records the caller has already read (a
+    drift run's window), so those hours are not read again.
+    """
     written = []
     for partition in prediction_hours(store, spec.model, start, end):
-        sketch = sketch_hour(store, spec, partition)
+        sketch = known(hour_start(partition)) if known is not None else None
+        if sketch is None:
+            sketch = sketch_hour(store, spec, partition)
         if sketch is not None:
             store.put(sketch_key(partition), sketch.to_json())
             written.append(partition)
@@ -297,11 +315,13 @@ def read_day(store: ObjectStore, spec: BinSpec, day: str) -> tuple[Sketch, list[
 
 __all__ = [
     "BinsMismatchError",
+    "KnownHours",
     "SketchWriter",
     "add_hour",
     "bins_for_model",
     "bins_key",
     "day_key",
+    "hour_start",
     "load_bins",
     "merge_all",
     "prediction_hours",

@@ -53,6 +53,8 @@ from observability.store.files import decode_lines
 SKETCH_VERSION: Final = 1
 #: Quantile bins per numeric feature; 10-20 is the usual range for PSI.
 DEFAULT_BINS: Final = 20
+#: Values whose distinct count is looked at before counting a whole reference column's.
+_PROBE_VALUES: Final = 4096
 #: Leading slots of a numeric count vector before the bins.
 NULLS, NONFINITE, INVALID, BINS_START = 0, 1, 2, 3
 
@@ -319,7 +321,10 @@ def _edges(values: npt.NDArray[Any], bins: int) -> tuple[float, ...]:
     finite = numbers[np.isfinite(numbers)]
     if not finite.size:
         return ()
-    distinct = np.unique(finite)
+    # A prefix with more distinct values than bins settles it without sorting every value.
+    distinct = np.unique(finite[:_PROBE_VALUES])
+    if distinct.size <= bins and finite.size > _PROBE_VALUES:
+        distinct = np.unique(finite)
     if distinct.size <= bins:  # discrete: one bin per value, the last one [v, v + ulp]
         edges = np.append(distinct, np.nextafter(distinct[-1], np.inf))
     else:
@@ -388,6 +393,9 @@ def _category_counts(values: Sequence[Any] | npt.NDArray[Any] | None, rows: int)
     if values is None:
         return CategoryCounts({}, rows, 0)
     if isinstance(values, np.ndarray):
+        counted = _text_counts(values) if values.dtype == object else None
+        if counted is not None:
+            return counted
         values = values.tolist()
     if set(map(type, values)) <= _TEXT_TYPES:
         array = pa.array(values, pa.string())
@@ -403,6 +411,21 @@ def _category_counts(values: Sequence[Any] | npt.NDArray[Any] | None, rows: int)
             invalid += 1
     nulls = tally.pop(None, 0)
     return CategoryCounts({str(k): v for k, v in tally.items()}, nulls, invalid)
+
+
+def _text_counts(values: npt.NDArray[Any]) -> CategoryCounts | None:
+    """Counts of an object array of text and nulls (a frame's column) by one hashing pass;
+    None when it holds anything else, for `category_key` to decide value by value."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    codes, uniques = pd.factorize(values)  # None, NaN (and pandas' own nulls) get -1
+    if not all(type(unique) is str for unique in uniques):
+        return None
+    missing = values[codes < 0]
+    if not all(m is None or (type(m) is float and math.isnan(m)) for m in missing):
+        return None
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return CategoryCounts(dict(zip(uniques.tolist(), counts.tolist(), strict=True)), missing.size)
 
 
 _Scalar = int | float | str | bool | None

@@ -116,6 +116,7 @@ class DuckDBEngine:
         threads: int | None = None,
     ) -> None:
         self.planner = Planner(store, s3_filesystem=s3_filesystem, prune=prune)
+        self._threads = threads
         self._connection = connect(self.planner.sandbox(threads=threads))
 
     def execute(
@@ -168,18 +169,20 @@ class DuckDBEngine:
 
         `then`, a DuckDB-dialect SELECT over `result` (the planned statement), shapes the
         columns inside DuckDB (JSON expansion). It is the package's own SQL, never a user's.
+        It runs on a connection of its own, closed after: DuckDB keeps the memory of a
+        large scan (~100 MB for a million-row window) until its database is closed.
         """
         plan = self.planner.plan(sql, params)
         shape = then or "SELECT * FROM result"
         statement = f"WITH result AS ({plan.sql}) {shape}"
-        cursor = self._connection.cursor()
+        connection = connect(self.planner.sandbox(threads=self._threads))
         try:
-            open_views(cursor, plan)
-            return cursor.sql(statement, params=plan.params or None).to_arrow_table()
+            open_views(connection, plan)
+            return connection.sql(statement, params=plan.params or None).to_arrow_table()
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB: {first_line(exc)}") from None
         finally:
-            cursor.close()
+            connection.close()
 
     def close(self) -> None:
         """Close the DuckDB connection (and every cursor of it)."""
