@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from observability.alerting.tabular import aware, naive
+from observability.alerting.tabular import aware
 from observability.core import keys
-from observability.core.times import format_instant
+from observability.core.times import format_instant, naive_utc
 from observability.query.base import QueryEngine
 
 _DRIFT_COLUMNS: Final = (
@@ -75,7 +75,7 @@ def read_drift(
     params: dict[str, Any] = {
         "since_dt": keys.day(since),
         "until_dt": keys.day(now),
-        "since": naive(since),
+        "since": naive_utc(since),
     }
     if model is not None:
         params["model"] = model

@@ -15,7 +15,7 @@ from typing import Any, Final
 from observability.alerting.sources import NOT_LABELS
 from observability.core import keys
 from observability.core.errors import ObservabilityError
-from observability.core.times import format_instant
+from observability.core.times import format_instant, naive_utc
 from observability.query.base import QueryResult
 
 #: Label sets one rule may return; more is an error (a label column that is an id).
@@ -30,8 +30,8 @@ def window_params(start: datetime, end: datetime) -> dict[str, Any]:
     """`start`, `end` (naive UTC) and the `dt` bounds covering [start, end)."""
     last = end - timedelta(microseconds=1)
     return {
-        "start": naive(start),
-        "end": naive(end),
+        "start": naive_utc(start),
+        "end": naive_utc(end),
         "start_dt": keys.day(start),
         "end_dt": keys.day(last),
     }
@@ -102,11 +102,6 @@ def _number(value: object, column: str) -> float | None:
     except (TypeError, ValueError):
         raise SourceError(f"column {column!r} holds {value!r:.40}, not a number") from None
     return number if math.isfinite(number) else None
-
-
-def naive(moment: datetime) -> datetime:
-    """A naive UTC datetime, as the engines bind timestamps."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def aware(moment: datetime) -> datetime:

@@ -71,11 +71,12 @@ def window_select(features: Mapping[str, FeatureType], *, strict: bool, typed: b
     pattern = ",".join(_REGULAR[kind] for kind in features.values())
     each = "lambda x: coalesce(x, '-')"
     types = f"array_to_string(list_transform(json_type(f, {paths}), {each}), ',')"
+    by_path = f"regexp_full_match({types}, {_string(pattern)})"
     regular = f"len(json_keys(f)) = {len(names)}"
     if not strict:
-        regular += f" AND regexp_full_match({types}, {_string(pattern)})"
+        regular += f" AND {by_path}"
     elif typed:
-        regular += f" AND {_typed(features, paths, pattern)}"
+        regular += f" AND {_typed(features, by_path)}"
     texts = [f"s.{_quote(n)}" for n, k in features.items() if k is FeatureType.CATEGORICAL]
     if strict and texts:
         # The strict form writes a boolean as 'true'; the row's own text decides.
@@ -103,18 +104,18 @@ def window_select(features: Mapping[str, FeatureType], *, strict: bool, typed: b
     )
 
 
-def _typed(features: Mapping[str, FeatureType], paths: str, pattern: str) -> str:
+def _typed(features: Mapping[str, FeatureType], by_path: str) -> str:
     """SQL true when each configured value of the row's document `f` is of its JSON type.
 
     Inside a JSON string every `"` is escaped, so `"name":` is a key, and the first
     character of its value tells its type: `-` or a digit for a number, `"` for a string,
     `n` for null. One scan of the text finds a value of another type. The stored text is
     a writer's rendering (DuckDB's, orjson's), which never escapes printable ASCII; names
-    with other characters take the slower way, each value's JSON type read by path.
+    with other characters take the slower way, `by_path` (each value's JSON type read by
+    path, as the exact form checks them).
     """
     if not all(_plain(name) for name in features):
-        # A missing name fails the strict transform: no null to mark here.
-        return f"regexp_full_match(array_to_string(json_type(f, {paths}), ','), {_string(pattern)})"
+        return by_path
     alternatives = []
     for kind, starts in _VALUE_STARTS.items():
         names = [re.escape(name) for name, k in features.items() if k is kind]

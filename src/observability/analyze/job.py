@@ -54,6 +54,7 @@ from observability.core.derived import DRIFT_METRICS
 from observability.core.errors import ObservabilityError
 from observability.core.memory import prefer_system_allocator, release_free_memory
 from observability.core.metrics import Metrics
+from observability.core.times import naive_utc
 from observability.query.base import QueryEngine
 from observability.store.base import ObjectStore
 
@@ -316,15 +317,13 @@ def window_hours(
         following = hour + timedelta(hours=1)
         if hour < start or following > end:
             return None  # the window holds part of this hour only
-        first, last = np.searchsorted(stamps, [_naive(hour), _naive(following)])
+        first, last = np.searchsorted(
+            stamps, np.array([naive_utc(hour), naive_utc(following)], "datetime64[us]")
+        )
         rows = {name: values[first:last] for name, values in columns.items()}
         return spec.sketch(rows, rows=int(last - first))
 
     return sketch
-
-
-def _naive(moment: datetime) -> np.datetime64:
-    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
 def snapshot_metadata(result: DriftResult, variant: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -23,6 +23,7 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 from observability.analyze import columns
 from observability.analyze.config import FileReference, ModelConfig, WindowReference
 from observability.core.errors import ObservabilityError
+from observability.core.times import naive_utc
 from observability.query.base import QueryEngine, QueryError
 from observability.store.factory import parse_location, s3_location
 
@@ -86,7 +87,7 @@ class WindowFrame:
 
 def params(model: str, start: datetime, end: datetime) -> dict[str, Any]:
     """Query parameters; timestamps are naive UTC, as both engines' `timestamp` columns are."""
-    return {"model": model, "start": _naive_utc(start), "end": _naive_utc(end)}
+    return {"model": model, "start": naive_utc(start), "end": naive_utc(end)}
 
 
 def load_window(
@@ -264,12 +265,6 @@ def _predicted(value: Any) -> Any:
     if isinstance(value, dict) and value:
         return max(value.items(), key=lambda item: (item[1], str(item[0])))[0]
     return value
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def s3_reader(client_factory: Callable[[], Any]) -> S3Reader:

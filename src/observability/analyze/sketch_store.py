@@ -152,7 +152,7 @@ def prediction_hours(
                 continue
             if partition.hour is None:
                 continue
-            if partition.key == model and start <= hour_start(partition) < end:
+            if partition.key == model and start <= partition.start < end:
                 found.add(partition)
         day += timedelta(days=1)
     return sorted(found)
@@ -160,11 +160,6 @@ def prediction_hours(
 
 #: An hour's sketch from rows the caller already holds (the hour's start), or None.
 KnownHours = Callable[[datetime], Sketch | None]
-
-
-def hour_start(partition: Partition) -> datetime:
-    """The first instant of an hour partition (UTC)."""
-    return datetime.fromisoformat(f"{partition.dt}T{partition.hour}:00+00:00")
 
 
 def rebuild_sketches(
@@ -181,7 +176,7 @@ def rebuild_sketches(
     """
     written = []
     for partition in prediction_hours(store, spec.model, start, end):
-        sketch = known(hour_start(partition)) if known is not None else None
+        sketch = known(partition.start) if known is not None else None
         if sketch is None:
             sketch = sketch_hour(store, spec, partition)
         if sketch is not None:
@@ -321,7 +316,6 @@ __all__ = [
     "bins_for_model",
     "bins_key",
     "day_key",
-    "hour_start",
     "load_bins",
     "merge_all",
     "prediction_hours",

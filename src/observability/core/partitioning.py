@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple
 
 from observability.core import keys
@@ -42,6 +43,12 @@ class Partition(NamedTuple):
     def column(self) -> str:
         """The column `key` is the value of: `service` or `model`."""
         return KEY_COLUMN[self.kind]
+
+    @property
+    def start(self) -> datetime:
+        """The partition's first instant (UTC): its hour's, or its day's when it has none."""
+        day = datetime.fromisoformat(self.dt).replace(tzinfo=UTC)
+        return day if self.hour is None else day + timedelta(hours=int(self.hour))
 
     @property
     def prefix(self) -> str:

@@ -59,6 +59,14 @@ class TimeGrammarError(ObservabilityError, ValueError):
     """
 
 
+def naive_utc(moment: datetime) -> datetime:
+    """The instant as a naive UTC datetime, as the query engines bind and return timestamps
+    (and numpy holds them); a naive one is UTC already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def parse_instant(value: str | datetime, now: datetime) -> datetime:
     """A time in the grammar (or a datetime, naive meaning UTC) -> an aware UTC datetime."""
     if isinstance(value, datetime):

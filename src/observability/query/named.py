@@ -24,7 +24,7 @@ from typing import Any, Final
 from sqlglot import exp
 
 from observability.core.checks import is_name
-from observability.core.times import TimeGrammarError, check_order, parse_instant
+from observability.core.times import TimeGrammarError, check_order, naive_utc, parse_instant
 from observability.query.base import QueryEngine, QueryError, QueryResult
 from observability.query.sql import READ, parse
 
@@ -63,7 +63,7 @@ class Param:
             if self.type is ParamType.NUMBER:
                 return float(raw)
             if self.type is ParamType.TIMESTAMP:
-                return _naive(parse_instant(raw, now))
+                return naive_utc(parse_instant(raw, now))
             if self.type is ParamType.NAME and not is_name(str(raw)):
                 raise ValueError(_NAME_RULE)
             return str(raw)
@@ -139,8 +139,8 @@ def window(raw: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, 
         raise QueryError(f"empty window: {exc}") from None
     last = end - timedelta(microseconds=1)
     return {
-        "start": _naive(start),
-        "end": _naive(end),
+        "start": naive_utc(start),
+        "end": naive_utc(end),
         "start_dt": start.date().isoformat(),
         "end_dt": last.date().isoformat(),
     }
@@ -157,12 +157,6 @@ def _bound(raw: Mapping[str, Any], names: tuple[str, str], now: datetime) -> dat
         except TimeGrammarError as exc:
             raise QueryError(f"parameter {name}: {exc}") from None
     return None
-
-
-def _naive(moment: datetime) -> datetime:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 def _drop_predicates(tree: exp.Expr, names: set[str]) -> None:

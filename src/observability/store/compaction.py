@@ -315,9 +315,6 @@ def _floor_hour(moment: datetime | None) -> datetime | None:
 
 
 def _in_range(partition: Partition, start: datetime | None, end: datetime | None) -> bool:
-    if partition.hour is None:
-        day = datetime.fromisoformat(partition.dt).replace(tzinfo=UTC)
-        first, last = day, day + timedelta(hours=23)
-    else:
-        first = last = datetime.fromisoformat(f"{partition.dt}T{partition.hour}:00+00:00")
+    first = partition.start
+    last = first + timedelta(hours=23) if partition.hour is None else first
     return (start is None or last >= start) and (end is None or first <= end)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from observability.analyze.cron import Cron
@@ -29,10 +29,7 @@ DEFAULT_LOOKBACK: Final = timedelta(days=2)
 
 def closes_at(partition: Partition) -> datetime:
     """When a partition's hour (or day, without an hour) ends."""
-    day = datetime.fromisoformat(partition.dt).replace(tzinfo=UTC)
-    if partition.hour is None:
-        return day + timedelta(days=1)
-    return day + timedelta(hours=int(partition.hour) + 1)
+    return partition.start + (timedelta(days=1) if partition.hour is None else timedelta(hours=1))
 
 
 class CompactionJob:
