@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -12,130 +10,24 @@ from observability.emit.patterns import (
     PATTERN,
     is_card_number,
     luhn_valid,
+    may_mask,
     replace,
     scrub_patterns,
 )
 from observability.emit.redaction import Redactor
-
-VISA = "4111111111111111"  # the classic test card number; passes Luhn
-
-#: The reference: the shapes as first written, one alternation over every string.
-_REFERENCE = re.compile(
-    r"(?P<email>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
-    r"|(?P<bearer>\b(?i:bearer)[ \t]+[A-Za-z0-9._~+/=-]+)"
-    r"|(?P<aws_access_key>\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)"
-    r"|(?P<card>(?<![0-9])[0-9][0-9 -]{11,36}[0-9](?![0-9]))"
+from observability.emit.render import make_renderer
+from tests.emit.secret_texts import (
+    CARD_TEXTS,
+    DIGITS,
+    TEXTS,
+    VISA,
+    reference_card,
+    reference_luhn,
+    reference_scrub,
 )
 
 
-def _reference_luhn(digits: str) -> bool:
-    """The checksum as usually written: a loop from the right, doubling every second."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def _reference_card(text: str) -> bool:
-    digits = re.sub(r"[ -]", "", text)
-    return (
-        re.fullmatch(r"[0-9](?:[ -]?[0-9])*", text) is not None
-        and 13 <= len(digits) <= 19
-        and _reference_luhn(digits)
-    )
-
-
-def _reference_replace(match: re.Match[str]) -> str:
-    what = match.lastgroup
-    if what == "card" and not _reference_card(match.group()):
-        return match.group()
-    return f"[REDACTED:{what}]"
-
-
-def reference_scrub(text: str) -> str:
-    """The plain implementation: the full alternation over the whole string."""
-    return _REFERENCE.sub(_reference_replace, text)
-
-
-def _luhn_completed(body: str) -> str:
-    """`body` plus the check digit that makes it pass Luhn."""
-    return next(body + d for d in "0123456789" if _reference_luhn(body + d))
-
-
-_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=22)
-_SEPARATOR = st.sampled_from(["", " ", "-", "  ", "--", " -"])
-_CARDS = st.builds(
-    lambda body, valid, seps: _grouped(_luhn_completed(body) if valid else body + "7", seps),
-    st.text(alphabet="0123456789", min_size=11, max_size=19),
-    st.booleans(),
-    st.lists(_SEPARATOR, min_size=1, max_size=4),
-)
-_WORD = st.text(alphabet="abcAKIASbearBEARER019._%+-~/=", min_size=1, max_size=12)
-_EMAILS = st.builds(
-    lambda local, domain, tld: f"{local}@{domain}.{tld}",
-    st.text(alphabet="abXY09._%+-", min_size=0, max_size=8),
-    st.text(alphabet="ab09-.", min_size=0, max_size=8),
-    st.text(alphabet="abcZ1", min_size=0, max_size=4),
-)
-_BEARERS = st.builds(
-    lambda word, gap, token: f"{word}{gap}{token}",
-    st.sampled_from(["bearer", "Bearer", "BEARER", "BeArEr", "bEARER", "xbearer", "bear"]),
-    st.sampled_from([" ", "\t", " \t ", "", ":"]),
-    _WORD,
-)
-_AWS_KEYS = st.builds(
-    lambda prefix, rest: prefix + rest,
-    st.sampled_from(["AKIA", "ASIA", "akia", "AKI", "xAKIA"]),
-    st.text(alphabet="ABCXYZ0123456789a", min_size=14, max_size=18),
-)
-_NEAR_MISSES = st.sampled_from(
-    [
-        "2026-12-03 10:41:46",
-        "1764010000002",
-        "+1 415 555 0100",
-        "816a9b48-7646-08df-d3ec-94310698f0b5",
-        "user@localhost",
-        "a@b.c",
-        "ASIA",
-        "\ud800",  # a lone surrogate: encodable only with surrogatepass
-        "é@ü.de",
-        "١٢٣٤٥٦٧٨٩٠١٢٣٤",  # Arabic-Indic digits: not `[0-9]`
-        "\u017f",  # long s and the Kelvin sign fold to ASCII letters under (?i)
-        "\u212a",
-    ]
-)
-_FRAGMENTS = st.one_of(
-    _CARDS,
-    _EMAILS,
-    _BEARERS,
-    _AWS_KEYS,
-    _NEAR_MISSES,
-    _DIGITS,
-    _WORD,
-    st.text(max_size=8),
-)
-_TEXTS = st.builds(
-    lambda parts, glue: glue.join(parts),
-    st.lists(_FRAGMENTS, max_size=6),
-    st.sampled_from(["", " ", "-", "\t", ":", "x", "0", "@", " 4111 "]),
-)
-
-
-def _grouped(digits: str, separators: list[str]) -> str:
-    """`digits` cut into groups of four, joined by the separators in turn."""
-    groups = [digits[i : i + 4] for i in range(0, len(digits), 4)]
-    out = groups[0]
-    for i, group in enumerate(groups[1:]):
-        out += separators[i % len(separators)] + group
-    return out
-
-
-@given(_TEXTS)
+@given(TEXTS)
 @settings(max_examples=3000, deadline=None)
 @example("token: BeArer abc123")
 @example("12 4567890123-x@y.com")  # a kept card-shape match moves where an e-mail starts
@@ -150,7 +42,7 @@ def test_fast_scan_equals_the_reference(text: str) -> None:
         assert got is text
 
 
-@given(_TEXTS)
+@given(TEXTS)
 @settings(max_examples=500, deadline=None)
 def test_redactor_text_path_equals_the_reference(text: str) -> None:
     """The redactor (cache included, asked twice) gives the reference's output."""
@@ -159,7 +51,7 @@ def test_redactor_text_path_equals_the_reference(text: str) -> None:
     assert redactor.scrub_text(text) == reference_scrub(text)
 
 
-@given(_TEXTS, _TEXTS)
+@given(TEXTS, TEXTS)
 @settings(max_examples=500, deadline=None)
 def test_redaction_processor_equals_the_reference(event: str, path: str) -> None:
     """The processor's inline cache path masks each string field as the reference does,
@@ -174,7 +66,7 @@ def test_redaction_processor_equals_the_reference(event: str, path: str) -> None
         }
 
 
-@given(_TEXTS)
+@given(TEXTS)
 @settings(max_examples=1000, deadline=None)
 def test_full_pattern_equals_the_reference(text: str) -> None:
     """`PATTERN` (the card shape's digit check moved for speed) masks what the plain
@@ -185,13 +77,13 @@ def test_full_pattern_equals_the_reference(text: str) -> None:
 @given(st.text(alphabet="0123456789", max_size=30))
 def test_luhn_equals_the_plain_loop(digits: str) -> None:
     """The translate-and-sum Luhn check agrees with the digit-by-digit loop."""
-    assert luhn_valid(digits) == _reference_luhn(digits)
+    assert luhn_valid(digits) == reference_luhn(digits)
 
 
 @given(
     st.one_of(
-        _CARDS,
-        _DIGITS,
+        CARD_TEXTS,
+        DIGITS,
         st.text(alphabet="0123456789 -x", max_size=30).map(lambda t: f"4{t}2"),
         st.text(alphabet="0123456789\u0664", min_size=12, max_size=20),
     )
@@ -200,7 +92,7 @@ def test_card_number_check_equals_the_reference(text: str) -> None:
     """On what the card shape matches (digits at both ends) and on bare digit runs, some
     not ASCII, `is_card_number` accepts exactly 13-19 digits with single separators
     that pass Luhn."""
-    assert is_card_number(text) == _reference_card(text)
+    assert is_card_number(text) == reference_card(text)
 
 
 def test_luhn_and_card_shape() -> None:
@@ -228,3 +120,44 @@ def test_mixed_case_and_mixed_shapes(text: str, expected: str | None) -> None:
         assert got == "ids [REDACTED:card] and [REDACTED:aws_access_key]"
     else:
         assert got == expected
+
+
+#: What a string may sit next to in a rendered line: escapes that put digits beside it
+#: (`\u0001`), quotes, backslashes, separators, numbers.
+_NEIGHBOURS = st.sampled_from(["", "\x01", "\n", '"', "\\", " ", "-", "7", "\x7f", "é"])
+
+
+@given(st.lists(st.tuples(_NEIGHBOURS, TEXTS, _NEIGHBOURS), min_size=1, max_size=3))
+@settings(max_examples=2000, deadline=None)
+@example([("", f"{VISA}", "")])
+@example([("\x01", "1764010000002", ""), ("", "4111 1111 1111 1111", "")])
+@example([("", "epoch 1764010000002 and 2026-12-03 10:41:46", "\x01")])
+def test_may_mask_answers_for_every_string_of_a_rendered_line(
+    parts: list[tuple[str, str, str]],
+) -> None:
+    """`may_mask` is False only when no string rendered in the line would be masked,
+    whatever sits beside the strings."""
+    strings = [before + text + after for before, text, after in parts]
+    record = {"event": strings[0], "n": 1764010000002, "attributes": strings[1:]}
+    line = make_renderer()(record)  # as the SDK renders: a lone surrogate escaped
+    if any(scrub_patterns(text) != text for text in strings):
+        assert may_mask(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b'{"event":"epoch ms 1764010000002"}', False),  # 13 digits, not a card number
+        (b'{"event":"paid with 4111 1111 1111 1111"}', True),
+        (b'{"event":"paid with 4111-1111-1111-1111 and 1764010000002"}', True),
+        (b'{"event":"at 2026-12-03 10:41:46, 20 - 30 - 40 - 50 - 60 - 70 - 80"}', False),
+        (b'{"event":"ids 1764010000002 1764010000012 4111111111111111"}', True),
+        (b'{"event":"\\u00014111111111111111"}', True),  # an escape beside digits: not judged
+        (b'{"event":"mail bob@example.com"}', True),
+        (b'{"event":"plain text"}', False),
+    ],
+)
+def test_may_mask_examples(line: bytes, expected: bool) -> None:
+    """Long numbers that fail Luhn are settled in the line; anything else that could be a
+    secret sends the strings to the scan."""
+    assert may_mask(line) is expected

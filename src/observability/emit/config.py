@@ -2,7 +2,9 @@
 
 The chain, in order: exceptions to fields, redaction (on by default), the record
 builder, the orjson renderer; the "logger" at its end submits lines to the LineSink.
-Level filtering is structlog's filtering bound logger, so a filtered call costs a no-op.
+A log call with plain values takes the chain's fast path (`pipeline`): the same line,
+with redaction's pre-check run once over it. Level filtering is structlog's filtering
+bound logger, so a filtered call costs a no-op.
 
 What the call does not say comes from `OBSERVABILITY_*` settings, read here, once, at
 the application's start: the sink (`OBSERVABILITY_SINK`, built by the transport factory),
@@ -24,17 +26,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import structlog
-from structlog.typing import FilteringBoundLogger, Processor
+from structlog.typing import FilteringBoundLogger
 
 from observability.core.schema import SCHEMA_VERSION, validate
 from observability.core.settings import Settings
 from observability.emit import exits, stdlib
 from observability.emit.clock import utc_timestamp
-from observability.emit.exceptions import structure_exception
 from observability.emit.logger import SinkLoggerFactory, make_emitter, make_wrapper_class
-from observability.emit.records import make_record_builder, static_fields
+from observability.emit.pipeline import LogPipeline
+from observability.emit.records import static_fields
 from observability.emit.redaction import Redactor
-from observability.emit.render import make_line_renderer, make_renderer
+from observability.emit.render import make_renderer
 from observability.transport.base import LineSink
 
 if TYPE_CHECKING:
@@ -99,23 +101,17 @@ def configure(
         sink = _build_sink(settings, metrics)
     redactor = Redactor((*settings.redact_keys, *redact_keys)) if redaction else None
     to_line = make_renderer(redactor.scrub_text if redactor else None)
-    processors: list[Processor] = [structure_exception]
-    if redactor is not None:
-        processors.append(redactor.processor())
-    processors += [
-        make_record_builder(static),
-        make_line_renderer(redactor.scrub_text if redactor else None),
-    ]
+    pipeline = LogPipeline(static, redactor)
     structlog.configure(
-        processors=processors,
-        wrapper_class=make_wrapper_class(level),
+        processors=pipeline.processors,
+        wrapper_class=make_wrapper_class(level, pipeline),
         logger_factory=SinkLoggerFactory(sink),
         context_class=dict,
         cache_logger_on_first_use=True,
     )
     previous, _state = _state, SdkState(sink, static, redactor, to_line)
     if capture_stdlib:  # before the previous sink closes: no bridged line goes to it
-        stdlib.install(stdlib.StdlibBridge(level, make_emitter(processors, sink)))
+        stdlib.install(stdlib.StdlibBridge(level, make_emitter(pipeline, sink)))
     else:
         stdlib.uninstall()
     if previous is not None and previous.sink is not sink:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 from structlog.typing import FilteringBoundLogger, Processor
@@ -17,6 +17,9 @@ from structlog.typing import FilteringBoundLogger, Processor
 from observability.core.schema import Kind
 from observability.emit.context import get_attributes
 from observability.transport.base import LineSink
+
+if TYPE_CHECKING:
+    from observability.emit.pipeline import LogPipeline
 
 
 class SinkLogger:
@@ -56,9 +59,16 @@ def _run(self: Any, method_name: str, event: Any, event_kw: dict[str, Any]) -> A
         event_dict = {**bound, **event_dict}
     if event is not None:
         event_dict["event"] = event
-    logger = self._logger
+    return run_chain(self._processors, self._logger, method_name, event_dict)
+
+
+def run_chain(
+    processors: Iterable[Processor], logger: Any, method_name: str, event_dict: Any
+) -> Any:
+    """Run the processors on `event_dict` and hand the result to the logger, as structlog
+    does: a tuple is `(args, kwargs)`, text is one argument, a dict the keywords."""
     try:
-        for processor in self._processors:
+        for processor in processors:
             event_dict = processor(logger, method_name, event_dict)
     except structlog.DropEvent:
         return None
@@ -79,18 +89,38 @@ def _proxy_to_logger(self: Any, method_name: str, event: Any = None, **event_kw:
     return _run(self, method_name, event, event_kw)
 
 
-def _level_method(name: str, structlog_method: Callable[..., Any]) -> Callable[..., Any]:
-    """A level method that goes straight to `_run` when the call has no `%` arguments.
+def _level_method(
+    name: str, structlog_method: Callable[..., Any], pipeline: LogPipeline | None
+) -> Callable[..., Any]:
+    """A level method that skips structlog's frames when the call has no `%` arguments.
 
     structlog's goes through `_maybe_interpolate` and `_proxy_to_logger(**kw)`: two more
     frames and a copy of the keywords on every call. With arguments, structlog's own
-    method interpolates them exactly as it always does.
+    method interpolates them exactly as it always does. A logger whose processors are
+    still the pipeline's chain takes its fast path (`pipeline`); one given others (by
+    `structlog.configure`, or `capture_logs` changing the list in place) runs them.
     """
+    if pipeline is None:
 
-    def method(self: Any, event: Any = None, *args: Any, **kw: Any) -> Any:
-        if args:
-            return structlog_method(self, event, *args, **kw)
-        return _run(self, name, event, kw)
+        def method(self: Any, event: Any = None, *args: Any, **kw: Any) -> Any:
+            if args:
+                return structlog_method(self, event, *args, **kw)
+            return _run(self, name, event, kw)
+
+    else:
+        chain, emit = pipeline.chain, pipeline.emit
+
+        def method(self: Any, event: Any = None, *args: Any, **kw: Any) -> Any:
+            if args:
+                return structlog_method(self, event, *args, **kw)
+            if self._processors != chain:  # a C-level compare, by identity first
+                return _run(self, name, event, kw)
+            context = self._context
+            fields = {**context, **kw} if context else kw
+            bound = get_attributes()
+            if bound:
+                fields = {**bound, **fields}
+            return emit(self._logger, name, event, fields)
 
     method.__name__ = method.__qualname__ = name
     return method
@@ -106,7 +136,9 @@ _LEVEL_METHODS: Final = (
 )
 
 
-def make_wrapper_class(level: str) -> type[FilteringBoundLogger]:
+def make_wrapper_class(
+    level: str, pipeline: LogPipeline | None = None
+) -> type[FilteringBoundLogger]:
     """structlog's filtering bound logger for `level`, with the leaner event path above.
 
     Calls below `level` stay structlog's no-op methods: they never reach the overrides.
@@ -116,40 +148,32 @@ def make_wrapper_class(level: str) -> type[FilteringBoundLogger]:
     methods: dict[str, Any] = {"_proxy_to_logger": _proxy_to_logger}
     for number, name, aliases in _LEVEL_METHODS:
         if number >= threshold:
-            method = _level_method(name, getattr(base, name))
+            method = _level_method(name, getattr(base, name), pipeline)
             methods[name] = method
             methods.update(dict.fromkeys(aliases, method))
     return type(f"Sdk{base.__name__}", (base,), methods)
 
 
 def make_emitter(
-    processors: Sequence[Processor], sink: LineSink
+    pipeline: LogPipeline, sink: LineSink
 ) -> Callable[[str, str, dict[str, Any]], None]:
-    """`emit(logger_name, level_method, event_dict)`: the chain run without a bound logger.
+    """`emit(logger_name, level_method, event_dict)`: a call logged without a bound logger.
 
     The stdlib bridge's path: it has an event dict already, so a bound logger's level
     method and `_proxy_to_logger` would only add two frames and two keyword-dict copies.
     Bound attributes are merged first, as above.
     """
-    chain = tuple(processors)
     loggers: dict[str, SinkLogger] = {}
-    submit = functools.partial(sink.submit, Kind.LOG)
+    emit = pipeline.emit
 
-    def emit(name: str, method_name: str, event_dict: dict[str, Any]) -> None:
-        """Run the chain on `event_dict` and submit the rendered line."""
+    def bridge_emit(name: str, method_name: str, event_dict: dict[str, Any]) -> None:
+        """Log `event_dict` (its `event` is the message) as logger `name`."""
         logger = loggers.get(name)
         if logger is None:
             logger = loggers[name] = SinkLogger(sink, name)
         bound = get_attributes()
         if bound:
             event_dict = {**bound, **event_dict}
-        result: Any = event_dict
-        try:
-            for processor in chain:
-                result = processor(logger, method_name, result)
-        except structlog.DropEvent:
-            return
-        (group, line), _ = result
-        submit(group, line)
+        emit(logger, method_name, event_dict.pop("event", None), event_dict)
 
-    return emit
+    return bridge_emit

@@ -46,6 +46,9 @@ _FOLD: Final = bytes(
 _SEPARATORS: Final = b" -"
 #: A card number's least digits, folded.
 _CARD_RUN: Final = "0" * _CARD_MIN_DIGITS
+_CARD_RUN_BYTES: Final = _CARD_RUN.encode("ascii")
+#: The longest text the card shape matches: a digit, 36 more characters, a digit.
+_LONGEST_CARD_MATCH: Final = 38
 #: Bytes to `0` for a card's characters (ASCII digits, space, dash), `.` for the rest: the
 #: card shape can match only where 13 of them are in a row.
 _CARD_CHARS: Final = bytes(0x30 if b in b"0123456789 -" else 0x2E for b in range(256))
@@ -70,6 +73,9 @@ PATTERN: Final = _alternation(_EMAIL | _BEARER | _AWS_KEY | _CARD)
 #: Alternations by set of shapes, compiled on first use (most processes need two or three).
 _PATTERNS: list[re.Pattern[str] | None] = [None] * 16
 _PATTERNS[_EMAIL | _BEARER | _AWS_KEY | _CARD] = PATTERN
+#: The card shape alone: a long number (an epoch in ms, an id) is the usual candidate.
+_CARDS: Final = _alternation(_CARD)
+_PATTERNS[_CARD] = _CARDS
 
 
 def luhn_valid(digits: str) -> bool:
@@ -127,6 +133,47 @@ def candidate_shapes(text: str, folded: str) -> int:
     return shapes
 
 
+def may_mask(line: bytes) -> bool:
+    """False when no string rendered in `line` (JSON text, UTF-8) has anything to mask.
+
+    The pre-check of `scrub_patterns`, run once for every string of a record: JSON
+    renders the characters a shape's pre-check looks for (or deletes) as themselves,
+    escaping only quotes, backslashes and control characters. When a long number is the
+    only candidate, the card matches are tested here: a string's matches are the same
+    rendered, since the quotes around it stop a match as its ends do, and escapes put no
+    digit next to one, but for `\\u` (then the answer is True).
+    """
+    folded = line.translate(_FOLD, _SEPARATORS).decode("latin-1")
+    if "@" in folded or "bearer" in folded or "akia" in folded:
+        return True
+    if _CARD_RUN not in folded:
+        return False
+    return line.find(b"\\u") >= 0 or _has_card_number(line)
+
+
+def _has_card_number(data: bytes) -> bool:
+    """Whether a match of the card shape in ASCII-compatible `data` is a card number.
+
+    Matches lie inside runs of card characters (digits, spaces, dashes), so the runs of
+    13 or more are found first; a run that is one plain number is its own match.
+    """
+    marks = data.translate(_CARD_CHARS)
+    start = marks.find(_CARD_RUN_BYTES)
+    while start >= 0:
+        end = marks.find(b".", start)
+        if end < 0:
+            end = len(marks)
+        run = data[start:end].decode("ascii")
+        number = run.strip(" -")
+        if number.isdigit() and len(number) <= _LONGEST_CARD_MATCH:
+            if is_card_number(number):
+                return True
+        elif any(is_card_number(digits) for digits in _CARDS.findall(run)):
+            return True
+        start = marks.find(_CARD_RUN_BYTES, end)
+    return False
+
+
 def scrub_patterns(text: str) -> str:
     """`PATTERN.sub(replace, text)`, scanning only for the shapes that can match; `text`
     itself when nothing is masked."""
@@ -134,8 +181,9 @@ def scrub_patterns(text: str) -> str:
     # integer and pays for the TypeError, several times the cost of the search itself.
     data = text.encode("utf-8", "surrogatepass")
     folded = data.translate(_FOLD, _SEPARATORS).decode("latin-1")
-    if not ("@" in folded or "bearer" in folded or "akia" in folded or _CARD_RUN in folded):
-        return text  # the tests of `candidate_shapes`, inlined: the common path
+    if not ("@" in folded or "bearer" in folded or "akia" in folded):
+        # `may_mask`'s first tests, inlined: the common path
+        return _scrub_cards(text) if _CARD_RUN in folded else text
     shapes = candidate_shapes(text, folded)
     pattern = _PATTERNS[shapes]
     if pattern is None:
@@ -147,3 +195,12 @@ def scrub_patterns(text: str) -> str:
         text[:start] + pattern.sub(replace, text[start:]) if start else pattern.sub(replace, text)
     )
     return text if clean == text else clean
+
+
+def _scrub_cards(text: str) -> str:
+    """`scrub_patterns` when the card shape is the only candidate: most long numbers fail
+    the Luhn check, so the matches are tested before any text is rebuilt."""
+    for digits in _CARDS.findall(text):
+        if is_card_number(digits):
+            return _CARDS.sub(replace, text)
+    return text

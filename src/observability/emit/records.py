@@ -42,13 +42,16 @@ def static_fields(service: str, env: str, host: str | None, version: str | None)
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def make_record_builder(
+def make_record_start(
     static: Mapping[str, str],
-) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
-    """A processor that builds the `log` record around the remaining event dict.
+) -> Callable[[str | None, str, str], dict[str, Any]]:
+    """`start(logger_name, method_name, event)`: a `log` record with every field but the
+    caller's own: the fixed ones, its id, time, level and event, the logger's name, the
+    ids bound in the context and the active span's.
 
     Each record starts as a copy of a template holding every fixed field in its place
-    (one C-level copy), then gets its per-call values.
+    (one C-level copy), then gets its per-call values. The chain's builder and the log
+    call's fast path (`pipeline`) both start here.
     """
     template: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -62,15 +65,13 @@ def make_record_builder(
     levels = _LEVELS
     modules = sys.modules
 
-    def build_record(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        """Lift schema fields to the top level and put every other key under attributes."""
-        event = event_dict.pop("event", "")
+    def start(name: str | None, method_name: str, event: str) -> dict[str, Any]:
+        """The record so far; the caller adds lifted ids, an exception, attributes."""
         record = template.copy()
         record["record_id"] = next_record_id()
         record["timestamp"] = utc_timestamp()
         record["level"] = levels.get(method_name, "info")
-        record["event"] = event if type(event) is str else str(event)
-        name = getattr(logger, "name", None)
+        record["event"] = event
         if name is not None:
             record["logger"] = name
         ids = get_ids()
@@ -80,6 +81,23 @@ def make_record_builder(
             span = span_ids()
             if span is not None:
                 record["trace_id"], record["span_id"] = span
+        return record
+
+    return start
+
+
+def make_record_builder(
+    static: Mapping[str, str],
+) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
+    """A processor that builds the `log` record around the remaining event dict."""
+    start = make_record_start(static)
+
+    def build_record(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        """Lift schema fields to the top level and put every other key under attributes."""
+        event = event_dict.pop("event", "")
+        record = start(
+            getattr(logger, "name", None), method_name, event if type(event) is str else str(event)
+        )
         if "trace_id" in event_dict or "span_id" in event_dict or "request_id" in event_dict:
             _lift_ids(event_dict, record)
         if "exc_info" in event_dict:

@@ -7,7 +7,7 @@ the rare failure is retried on a copy made JSON-safe (such values become strings
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import orjson
@@ -98,10 +98,10 @@ def make_renderer(text_filter: Callable[[str], str] | None = None) -> Callable[[
     return to_line
 
 
-def make_line_renderer(
+def make_record_renderer(
     text_filter: Callable[[str], str] | None = None,
-) -> Callable[[WrappedLogger, str, EventDict], tuple[tuple[str, bytes], dict[str, Any]]]:
-    """The last processor: `((group, line), {})` for the logger to submit.
+) -> Callable[[Mapping[str, Any]], tuple[str, bytes]]:
+    """`render(record) -> (group, line)`: a `log` record's NDJSON line and its group.
 
     A record's group depends only on its service and the hour of its timestamp, which
     rarely change: the last group is kept, with both, in one tuple (replaced whole, so
@@ -114,9 +114,7 @@ def make_line_renderer(
     hour_length = _group_time_length(kind)
     last: tuple[object, str, str] = (None, "", "")
 
-    def render_line(
-        logger: WrappedLogger, method_name: str, record: EventDict
-    ) -> tuple[tuple[str, bytes], dict[str, Any]]:
+    def render(record: Mapping[str, Any]) -> tuple[str, bytes]:
         """Render the record with orjson and compute its aggregation group."""
         nonlocal last
         try:
@@ -130,7 +128,22 @@ def make_line_renderer(
                 record["timestamp"][:hour_length],
                 group_key(kind, record),
             )
-        return (cached[2], line), _NO_KWARGS
+        return cached[2], line
+
+    return render
+
+
+def make_line_renderer(
+    text_filter: Callable[[str], str] | None = None,
+) -> Callable[[WrappedLogger, str, EventDict], tuple[tuple[str, bytes], dict[str, Any]]]:
+    """The last processor: `((group, line), {})` for the logger to submit."""
+    render = make_record_renderer(text_filter)
+
+    def render_line(
+        logger: WrappedLogger, method_name: str, record: EventDict
+    ) -> tuple[tuple[str, bytes], dict[str, Any]]:
+        """The record's `(group, line)`, as the logger's positional arguments."""
+        return render(record), _NO_KWARGS
 
     return render_line
 
