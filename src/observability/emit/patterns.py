@@ -183,7 +183,9 @@ def scrub_patterns(text: str) -> str:
     folded = data.translate(_FOLD, _SEPARATORS).decode("latin-1")
     if not ("@" in folded or "bearer" in folded or "akia" in folded):
         # `may_mask`'s first tests, inlined: the common path
-        return _scrub_cards(text) if _CARD_RUN in folded else text
+        if _CARD_RUN in folded and _has_card_number(data):
+            return _CARDS.sub(replace, text)
+        return text
     shapes = candidate_shapes(text, folded)
     pattern = _PATTERNS[shapes]
     if pattern is None:
@@ -195,12 +197,3 @@ def scrub_patterns(text: str) -> str:
         text[:start] + pattern.sub(replace, text[start:]) if start else pattern.sub(replace, text)
     )
     return text if clean == text else clean
-
-
-def _scrub_cards(text: str) -> str:
-    """`scrub_patterns` when the card shape is the only candidate: most long numbers fail
-    the Luhn check, so the matches are tested before any text is rebuilt."""
-    for digits in _CARDS.findall(text):
-        if is_card_number(digits):
-            return _CARDS.sub(replace, text)
-    return text

@@ -67,7 +67,7 @@ class LogPipeline:
         redactor: Redactor | None,
         text_filter: Callable[[str], str] | None,
     ) -> Emit:
-        chain = tuple(self.chain)
+        chain = self.chain  # never handed out: structlog gets `processors`
         if redactor is not None and redactor.is_sensitive("event"):
 
             def chain_only(
