@@ -17,6 +17,7 @@ import pytest
 import observability
 from observability.emit.exits import ExitHandler
 from observability.emit.memory import MemoryLineSink
+from observability.transport.file import BUFFER_BYTES as FILE_BUFFER_BYTES
 from observability.transport.locks import held_here, new_lock
 
 
@@ -170,13 +171,40 @@ def test_a_signal_inside_the_sink_waits_until_the_sink_is_left() -> None:
     assert seen == [True]
 
 
-#: Logs in a tight loop on the main thread until SIGTERM ends it mid-log-call.
+def test_a_profiler_set_before_keeps_its_events_and_its_place() -> None:
+    """While a deferred signal waits for the sink to be left, a profiler already set still
+    sees the calls, and it is the profiler again once the signal went on."""
+    seen: list[bool] = []
+    events: list[str] = []
+
+    def profiler(frame: FrameType, event: str, arg: object) -> None:
+        events.append(event)
+
+    sink = HeldSink()
+    signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(sink.closed))
+    observability.configure(service="svc", env="test", sink=sink)
+    sys.setprofile(profiler)
+    try:
+        with sink.lock:
+            signal.raise_signal(signal.SIGTERM)
+            events.clear()
+            len(seen)  # a call the profiler must still see
+            assert "c_call" in events
+        assert seen == [True]  # at the first event after the lock was left
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+
+
+#: Logs in a tight loop on the main thread until SIGTERM ends it mid-log-call; argv:
+#: the directory, the file sink's buffer in bytes.
 BUSY_LOOP = """
 import os, sys
 from pathlib import Path
 import observability
 from observability.transport.file import FileSink
-observability.configure(service="svc", env="test", sink=FileSink(Path(sys.argv[1])))
+sink = FileSink(Path(sys.argv[1]), buffer_bytes=int(sys.argv[2]))
+observability.configure(service="svc", env="test", sink=sink)
 log = observability.get_logger()
 print("ready", flush=True)
 n = 0
@@ -186,14 +214,19 @@ while True:
 """
 
 
+@pytest.mark.parametrize("buffer_bytes", [FILE_BUFFER_BYTES, 1], ids=["buffered", "through"])
 @pytest.mark.parametrize("attempt", range(3))
 def test_sigterm_during_a_log_call_keeps_every_line_whole_and_once(
-    tmp_path: Path, attempt: int
+    tmp_path: Path, attempt: int, buffer_bytes: int
 ) -> None:
     """A signal landing inside a log call still ends the process by the signal, with every
-    line written whole, once, in order."""
+    line written whole, once, in order.
+
+    Written through, every call releases the GIL inside the sink: a retry timed from
+    another thread would land inside it again each time and never end the process.
+    """
     proc = subprocess.Popen(
-        [sys.executable, "-c", BUSY_LOOP, str(tmp_path)],
+        [sys.executable, "-c", BUSY_LOOP, str(tmp_path), str(buffer_bytes)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

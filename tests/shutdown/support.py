@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +24,13 @@ ROOT = HERE.parents[1]
 
 
 def clean_env(**variables: str) -> dict[str, str]:
-    """This environment without any OBSERVABILITY_* variable, plus `variables`."""
+    """This environment without any OBSERVABILITY_* variable, plus `variables`.
+
+    faulthandler is on, so a process that does not end can be made to print its stacks.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBSERVABILITY_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return {**env, **variables}
+    return {**env, "PYTHONFAULTHANDLER": "1", **variables}
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,39 @@ def collector(directory: Path) -> Iterator[Collector]:
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
-    """SIGTERM, then wait; SIGKILL only if it does not end (and fail the caller)."""
+    """SIGTERM, then wait; if it does not end, each process of its tree prints its stacks
+    (SIGABRT to faulthandler) before SIGKILL, and the caller fails."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     try:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        for pid in process_tree(proc.pid):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGABRT)
+        time.sleep(1.0)
         proc.kill()
         proc.wait()
         raise
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it, children first (read from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            # The command name may hold spaces: the fields after its ')' are fixed.
+            fields = stat.read_text().rpartition(")")[2].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    order: list[int] = []
+
+    def walk(node: int) -> None:
+        for child in parents.get(node, []):
+            walk(child)
+        order.append(node)
+
+    walk(pid)
+    return order
 
 
 @dataclass(frozen=True)
@@ -149,7 +176,12 @@ def serve_requests(
             proc.kill()
             proc.wait()
             raise
-        return stop(proc)
+        try:
+            return stop(proc)
+        except subprocess.TimeoutExpired:
+            log.flush()
+            tail = log_path.read_text(errors="replace")[-12_000:]
+            raise AssertionError(f"{server.name} did not end after SIGTERM:\n{tail}") from None
 
 
 def start_script(code: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:

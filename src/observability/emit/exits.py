@@ -11,7 +11,9 @@ restores the default and raises the signal again, so the process still ends with
 signal's status. An ignored signal stays ignored; SIGINT's default handler
 (KeyboardInterrupt, then atexit) is left in place. When the signal interrupted the main
 thread inside the sink (the hook answers "not now"), the handler lets that code finish
-and has the signal delivered to it again a moment later (`_thread.interrupt_main`).
+and resumes at the first call or return after it left the sink (`_ResumeWhenOut`).
+A timer re-delivering the signal would not do: its thread gets the GIL when the sink
+writes, so each retry lands inside the sink again, for as long as the process logs.
 
 A forked child (a gunicorn worker under `--preload`) inherits the handler, but the
 worker resets signal handlers after the fork. In a child, a watcher thread checks for a
@@ -38,9 +40,6 @@ HANDLED: Final = (signal.SIGTERM, signal.SIGINT)
 #: How long a forked child keeps checking that its handlers were not replaced.
 WATCH_SECONDS: Final = 30.0
 _WATCH_INTERVAL: Final = 0.05
-#: How soon a handler that found the main thread inside the sink runs again.
-_RETRY_SECONDS: Final = 0.001
-
 _Previous = Callable[[int, FrameType | None], object] | int | None
 
 #: Closes the sink; returns False when it cannot yet (the current thread is inside it).
@@ -55,9 +54,13 @@ class ExitHandler:
         self.previous = previous
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if not run_hook():  # interrupted inside the sink: come back once that code is done
-            _again_soon(signum)
-            return
+        if run_hook():
+            self.pass_on(signum, frame)
+        else:  # interrupted inside the sink: go on once that code has left it
+            _ResumeWhenOut.start(self, signum)
+
+    def pass_on(self, signum: int, frame: FrameType | None) -> None:
+        """Hand the signal to what handled it before this handler was put in front."""
         previous = self.previous
         if callable(previous):
             previous(signum, frame)
@@ -66,15 +69,39 @@ class ExitHandler:
             signal.raise_signal(signum)
 
 
-def _again_soon(signum: int) -> None:
-    """Deliver `signum` to its Python handler again in a moment, from another thread.
+class _ResumeWhenOut:
+    """A profile function on the main thread that finishes a deferred signal.
 
-    Not from the handler itself: the main thread would run it again at once, nested,
-    before the interrupted code could move on.
+    It runs the hook again at each call and return until the hook no longer answers
+    "not now", so the signal goes on at the first event after the interrupted code left
+    the sink, never inside it. A profiler already set keeps its events meanwhile and is
+    put back afterwards. Nothing is paid unless a signal found the main thread inside.
     """
-    timer = threading.Timer(_RETRY_SECONDS, _interrupt_main, (signum,))
-    timer.daemon = True
-    timer.start()
+
+    _active: _ResumeWhenOut | None = None
+
+    def __init__(self, handler: ExitHandler, signum: int, before: object) -> None:
+        self.handler = handler
+        self.signum = signum
+        self.before = before
+
+    @classmethod
+    def start(cls, handler: ExitHandler, signum: int) -> None:
+        """Defer `signum` (one deferral at a time: a second signal joins the first)."""
+        if cls._active is not None:
+            return
+        cls._active = cls(handler, signum, sys.getprofile())
+        sys.setprofile(cls._active)
+
+    def __call__(self, frame: FrameType, event: str, arg: object) -> None:
+        before = self.before
+        if callable(before):
+            before(frame, event, arg)
+        if not run_hook():
+            return
+        sys.setprofile(cast(Callable[..., object] | None, before))
+        type(self)._active = None
+        self.handler.pass_on(self.signum, frame)
 
 
 def _interrupt_main(signum: int) -> None:
