@@ -6,8 +6,10 @@ import gzip
 from pathlib import Path
 
 import orjson
+import pyarrow.fs as pafs
 
 from observability.query.duckdb import DuckDBEngine
+from observability.query.layout import StoreLayout
 from observability.store.local import LocalStore
 
 
@@ -40,3 +42,30 @@ def test_symlinked_partitions_and_loops_are_not_read(tmp_path: Path) -> None:
     finally:
         engine.close()
     assert result.rows == [("good", 1)]
+
+
+def test_the_local_listing_says_what_pyarrow_says_of_each_entry(tmp_path: Path) -> None:
+    """Apart from links, the walk reports each entry as pyarrow's own listing does: path,
+    name, type, and a file's size and modification time (the manifest cache's key)."""
+    root = tmp_path / "store"
+    _write(root / "logs/service=a/dt=2026-12-01/hour=10/a.json.gz", "a")
+    _write(root / "logs/service=b/dt=2026-12-01/hour=11/b.json.gz", "b")
+    (root / "logs/service=a/dt=2026-12-01/empty").mkdir()
+    (root / "logs/service=a/link").symlink_to(root / "logs/service=b")
+    filesystem = pafs.LocalFileSystem()
+    layout = StoreLayout(filesystem, root.as_posix(), root.as_posix())
+    ours = [tuple(info) for info in layout._list_local((root / "logs").as_posix(), True)]
+    selector = pafs.FileSelector((root / "logs").as_posix(), recursive=True)
+    theirs = [
+        (
+            i.path,
+            i.base_name,
+            i.type,
+            i.size if i.is_file else None,
+            i.mtime_ns if i.is_file else None,
+        )
+        for i in sorted(filesystem.get_file_info(selector), key=lambda i: i.path)
+        if not i.path.endswith("/link") and "/link/" not in i.path
+    ]
+    assert ours == theirs
+    assert len(ours) == 9  # 2 services, 2 days, 2 hours (and one empty), 2 files

@@ -21,6 +21,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlglot import exp
@@ -46,6 +47,19 @@ _COMPARE: Final[Mapping[str, Callable[[Any, Any], bool]]] = {
     "<": operator.lt,
     "<=": operator.le,
 }
+
+
+@lru_cache(maxsize=4096)
+def _span(dt: str, hour: str | None) -> tuple[datetime, datetime] | None:
+    """The time a day (hour) partition covers; None when its values are not one.
+    Cached: a plan asks once per partition, and services share their days and hours."""
+    if len(dt) != 10 or (hour is not None and len(hour) != 2):
+        return None
+    try:
+        start = parse_absolute(dt if hour is None else f"{dt}T{hour}")
+    except TimeGrammarError:
+        return None
+    return start, start + (timedelta(days=1) if hour is None else timedelta(hours=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +90,10 @@ class PartitionFilter:
 
     def accepts(self, key: str, dt: str, hour: str | None) -> bool:
         """Whether a partition can hold rows the query wants."""
-        if len(dt) != 10 or (hour is not None and len(hour) != 2):
+        span = _span(dt, hour)
+        if span is None:
             return False  # not a day (hour) of the layout: ingest never writes there
-        try:
-            start = parse_absolute(dt if hour is None else f"{dt}T{hour}")
-        except TimeGrammarError:
-            return False
-        end = start + (timedelta(days=1) if hour is None else timedelta(hours=1))
+        start, end = span
         values = {self.table.key_column: key, "dt": dt, "hour": hour}
         for condition in self.conditions:
             if condition.column == "timestamp":
