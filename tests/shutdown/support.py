@@ -124,10 +124,11 @@ def process_tree(pid: int) -> list[int]:
 
 @dataclass(frozen=True)
 class AppServer:
-    """How to start the shutdown app under one server."""
+    """How to start the shutdown app under one server, and how many processes serve it."""
 
     name: str
     argv: tuple[str, ...]
+    workers: int = 1
 
 
 def uvicorn_server(port: int) -> AppServer:
@@ -146,7 +147,7 @@ def gunicorn_server(port: int, *, preload: bool) -> AppServer:
     argv += ["--graceful-timeout", "20"]
     if preload:
         argv.append("--preload")
-    return AppServer("gunicorn-preload" if preload else "gunicorn", tuple(argv))
+    return AppServer("gunicorn-preload" if preload else "gunicorn", tuple(argv), workers=2)
 
 
 def serve_requests(
@@ -155,9 +156,12 @@ def serve_requests(
     """Start the server, make `requests` requests (each logs one line), SIGTERM it.
 
     Returns the server's exit status. Requests alternate between the async route (logs
-    on the event loop) and the sync one (logs from a pool thread).
+    on the event loop) and the sync one (logs from a pool thread). The signal is sent once
+    every worker has started: gunicorn loses a SIGTERM that reaches a worker before the
+    worker's own handlers are set, and then waits out its graceful timeout.
     """
     with log_path.open("ab") as log:
+        started_at = log.tell()
         proc = subprocess.Popen(
             [sys.executable, *server.argv],
             env=dict(env),
@@ -167,6 +171,7 @@ def serve_requests(
         )
         try:
             wait_http(f"http://127.0.0.1:{port}/openapi.json", proc=proc)
+            _wait_for_workers(log_path, started_at, server.workers)
             with httpx.Client(timeout=10) as client:
                 for n in range(requests):
                     route = "async" if n % 2 else "sync"
@@ -182,6 +187,18 @@ def serve_requests(
             log.flush()
             tail = log_path.read_text(errors="replace")[-12_000:]
             raise AssertionError(f"{server.name} did not end after SIGTERM:\n{tail}") from None
+
+
+def _wait_for_workers(log_path: Path, offset: int, workers: int, timeout: float = 30.0) -> None:
+    """Until the server's log (after `offset`) says each worker finished starting."""
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        with log_path.open("rb") as log:
+            log.seek(offset)
+            if log.read().count(b"Application startup complete.") >= workers:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{workers} workers did not all start within {timeout:g} s")
 
 
 def start_script(code: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
