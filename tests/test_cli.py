@@ -76,6 +76,39 @@ def test_ingest_then_compact(tmp_path: Path) -> None:
     assert again.output.count("up to date") == 2
 
 
+def test_compact_since_rolls_up_closed_days(tmp_path: Path) -> None:
+    """--since compacts each hour and rolls each closed day's hours up into one file."""
+    store_url = (tmp_path / "store").as_uri()
+    lines = [
+        orjson.dumps(
+            {
+                "timestamp": f"2026-11-23T{hour:02d}:{i:02d}:00Z",
+                "level": "info",
+                "service": "checkout",
+                "event": "request handled",
+            }
+        )
+        for hour in (9, 10, 11)
+        for i in range(5)
+    ]
+    (tmp_path / "in.ndjson").write_bytes(b"\n".join(lines))
+    ingest = ("ingest", str(tmp_path / "in.ndjson"), "--kind", "log")
+    assert invoke("--store-url", store_url, *ingest).exit_code == 0
+    since_ten = ("--store-url", store_url, "compact", "--kind", "logs", "--since", "2026-11-23T10")
+    compacted = invoke(*since_ten)
+    assert compacted.exit_code == 0, compacted.stderr
+    assert compacted.output.count("│ written") == 2  # hours 10 and 11; 09 is before --since
+    assert "day: hour pending" in compacted.output
+    whole_day = ("--store-url", store_url, "compact", "--since", "2026-11-23")
+    compacted = invoke(*whole_day)
+    assert compacted.output.count("│ written") == 1  # hour 09
+    assert "day: written" in compacted.output
+    store = LocalStore(tmp_path / "store")
+    key = "compacted/logs/service=checkout/dt=2026-11-23/part-0000.parquet"
+    assert pq.read_table(pa.BufferReader(store.get(key))).num_rows == 15
+    assert "day: up to date" in invoke(*whole_day).output
+
+
 def test_compact_since_with_nothing_to_do(tmp_path: Path) -> None:
     """--since over an empty store says so and succeeds."""
     result = invoke("--store-url", str(tmp_path), "compact", "--since", "6h")

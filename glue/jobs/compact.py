@@ -4,7 +4,9 @@ The work is `observability.store.compaction.Compactor`, the same code `observabi
 compact` runs locally; this file only parses the job's arguments and composes the store.
 Glue's Python shell jobs stop at Python 3.9 and the package needs 3.11, so the template
 (`deploy/cloudformation.yaml`) runs this script as a Glue 5.0 job (Python 3.11) on the
-driver alone, with the package wheel in `--additional-python-modules`.
+driver alone, with the package wheel in `--additional-python-modules`. It writes hour files
+only: Athena's tables register hours, so the day files the local worker rolls up for
+DuckDB (`observability.store.rollup`) would be storage nobody reads here.
 
 Job arguments (Glue passes them as `--name value`):
   --store_url  s3://bucket/prefix (required)

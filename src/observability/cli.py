@@ -16,7 +16,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -283,9 +283,11 @@ def ingest(
 def compact(
     ctx: click.Context, kinds: tuple[Kind, ...], hour: datetime | None, since: datetime | None
 ) -> None:
-    """Rewrite hours of gzip NDJSON into one zstd Parquet file per partition."""
+    """Rewrite hours of gzip NDJSON into one zstd Parquet file per partition; with --since,
+    also roll each closed day's compacted hours up into one file."""
     from observability.analyze.sketch_store import SketchWriter
-    from observability.store.compaction import Compactor
+    from observability.store.compaction import Compactor, overlaps
+    from observability.store.rollup import DayRollup, by_day
 
     chosen = hour or since
     if chosen is None or (hour is not None and since is not None):
@@ -296,7 +298,13 @@ def compact(
     store = runtime.store
     # Models with stored bins get their hourly feature sketches written as hours compact.
     compactor = Compactor(store, runtime.metrics, on_compacted=SketchWriter(store))
-    found = compactor.find(kinds or list(Kind), start, end)
+    rollup = DayRollup(store, compactor, runtime.metrics)
+    # Whole days, so a roll-up sees every hour of its day; only hours in range are compacted.
+    listed = compactor.find(kinds or list(Kind), start.replace(hour=0), end)
+    found = {p: s for p, s in listed.items() if overlaps(p, start, end)}
+    now = datetime.now(UTC)
+    days = {} if hour is not None else by_day(listed)
+    days = {day: hours for day, hours in days.items() if day.end <= now}
     table = Table(title=f"compacted in {store.url}")
     table.add_column("partition", overflow="fold")
     table.add_column("sources", justify="right")
@@ -312,7 +320,7 @@ def compact(
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        task = progress.add_task("compact", total=len(found))
+        task = progress.add_task("compact", total=len(found) + len(days))
         for partition, sources in found.items():
             result = compactor.compact(partition, sources)
             rows, seconds = rows + result.rows, seconds + result.seconds
@@ -324,6 +332,12 @@ def compact(
                 str(result.rejected),
                 status,
             )
+            progress.advance(task)
+        for day, hours in days.items():
+            rolled = rollup.roll_up(day, hours)
+            status = "day: up to date" if rolled.status == "current" else f"day: {rolled.status}"
+            count = sum(len(keys) for keys in hours.values())
+            table.add_row(day.prefix, str(count), str(rolled.rows), "", status)
             progress.advance(task)
     console = stdout_console()
     if not found:

@@ -19,6 +19,7 @@ from observability.query.factory import arrow_s3
 from observability.query.library import NAMED
 from observability.store.compaction import Compactor
 from observability.store.local import LocalStore
+from observability.store.rollup import DayRollup, by_day
 from observability.store.s3 import S3Store
 from tests.query.conftest import DAY, Dataset, at, checkout_logs
 from tests.query.data import log, write
@@ -154,6 +155,32 @@ def test_s3_store_through_pyarrow_filesystem(
         ("01", 2, 0),
     ]
     assert result.extra["files"] == 3
+    engine.close()
+
+
+@pytest.mark.aws
+def test_s3_store_reads_day_files(
+    s3_store: S3Store, aws_settings: Settings, aws: AwsClients, metrics: Metrics
+) -> None:
+    """On S3, a rolled-up day is read from its day file, and a file that arrived after it
+    as NDJSON, each record once."""
+    write(s3_store, Kind.LOG, checkout_logs()[:30])
+    compactor = Compactor(s3_store, metrics)
+    found = compactor.find([Kind.LOG])
+    for partition, sources in found.items():
+        compactor.compact(partition, sources)
+    ((day, hours),) = by_day(found).items()
+    assert DayRollup(s3_store, compactor, metrics).roll_up(day, hours).written
+    write(s3_store, Kind.LOG, [log("checkout", at(0, 59), latency_ms=5)])
+    engine = DuckDBEngine(s3_store, s3_filesystem=arrow_s3(aws_settings, aws._session))
+    result = NAMED["error-rate"].run(
+        engine, {"service": "checkout", "start": f"{DAY}T00:00:00", "end": f"{DAY}T02:00:00"}
+    )
+    assert [(r["hour"], r["records"], r["errors"]) for r in result.to_dicts()] == [
+        ("00", 3, 1),
+        ("01", 2, 0),
+    ]
+    assert result.extra["files"] == 2  # the day file and the late file
     engine.close()
 
 

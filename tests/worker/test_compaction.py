@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from observability.core.metrics import Metrics
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
@@ -53,3 +56,32 @@ def test_closed_hours_are_compacted_once_and_again_after_late_files(
         )
         == 20 + 20 + 25
     )
+
+
+def test_a_closed_day_is_rolled_up_once_its_hours_are_current(
+    store: LocalStore, metrics: Metrics
+) -> None:
+    """The day's last hour is compacted at 00:10; the day file follows at the next run,
+    and again after a late file's hour has been compacted again."""
+    for hour in ("12", "13", "23"):
+        put_valid(store, Kind.LOG, [log_line(i, hour=hour) for i in range(20)])
+    clock = FakeClock(datetime(2026, 11, 23, 14, 10, tzinfo=UTC))
+    worker = Worker(store, metrics, [CompactionJob(store, metrics)], clock=clock)
+    day = Partition(Kind.LOG, "checkout", "2026-11-23", None)
+    worker.tick(clock.current)
+
+    def tick(hour: int, minute: int) -> list[tuple[str, RunStatus]]:
+        clock.current = datetime(2026, 11, 24, hour, minute, tzinfo=UTC)
+        return [(r.target, r.status) for r in worker.tick(clock.current)]
+
+    assert tick(0, 10) == [(_hour("23").prefix, RunStatus.OK)]
+    assert not store.exists(day.compacted_key(OUTPUT_NAME))
+    assert tick(0, 20) == [(day.prefix, RunStatus.OK)]
+    assert store.exists(day.compacted_key(OUTPUT_NAME))
+    assert tick(0, 30) == []
+
+    put_valid(store, Kind.LOG, [log_line(i, hour="13") for i in range(20, 25)])
+    assert tick(0, 40) == [(_hour("13").prefix, RunStatus.OK)]
+    assert tick(0, 50) == [(day.prefix, RunStatus.OK)]
+    rows = pq.read_table(pa.BufferReader(store.get(day.compacted_key(OUTPUT_NAME)))).num_rows
+    assert rows == 20 + 25 + 20

@@ -51,6 +51,11 @@ class Partition(NamedTuple):
         return day if self.hour is None else day + timedelta(hours=int(self.hour))
 
     @property
+    def end(self) -> datetime:
+        """When the partition closes: its hour's end, or its day's when it has none."""
+        return self.start + (timedelta(days=1) if self.hour is None else timedelta(hours=1))
+
+    @property
     def prefix(self) -> str:
         """`logs/service=a/dt=2026-11-23/hour=13/`: the Hive-style directory (`core/keys`)."""
         return keys.partition_prefix(self)

@@ -95,7 +95,7 @@ class Planner:
             views.append((view, source_sql(where.table, chosen)))
             table.replace(exp.to_table(view).as_(table.alias or table.name))
             scanned += chosen.bytes
-            files += len(chosen.parquet) + len(chosen.ndjson)
+            files += len(chosen.parquet) + len(chosen.days) + len(chosen.ndjson)
         text = to_duckdb(tree)
         check_transpiled(text, frozenset(name for name, _ in views))
         return Plan(tuple(views), text, values, scanned, files)
@@ -214,6 +214,12 @@ def source_sql(table: TableSpec, files: FileSet) -> str:
             f"hive_types = {hive}{union})"
         )
         branches.append(f"SELECT {_parquet_columns(table)} FROM {reader}")  # noqa: S608 - see docstring
+    if files.days:  # day files: the hour is a column of the file, not of the path
+        reader = (
+            f"read_parquet({_list(files.days)}, hive_partitioning = true, "
+            f"hive_types = {_hive_types(table, table.partition_columns[:2])})"
+        )
+        branches.append(f"SELECT {_parquet_columns(table)} FROM {reader}")  # noqa: S608 - see docstring
     if files.ndjson and table.kind is not None:
         reader = (
             f"read_json({_list(files.ndjson)}, format = 'newline_delimited', "
@@ -259,8 +265,9 @@ def _json_columns(table: TableSpec) -> str:
     return "{" + ", ".join(entries) + "}"
 
 
-def _hive_types(table: TableSpec) -> str:
-    return "{" + ", ".join(f"{_string(c)}: 'VARCHAR'" for c in table.partition_columns) + "}"
+def _hive_types(table: TableSpec, columns: tuple[str, ...] | None = None) -> str:
+    named = table.partition_columns if columns is None else columns
+    return "{" + ", ".join(f"{_string(c)}: 'VARCHAR'" for c in named) + "}"
 
 
 def _list(paths: list[str]) -> str:

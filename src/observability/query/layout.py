@@ -7,6 +7,11 @@ read as NDJSON, so no record is counted twice. A compacted file that lacks one o
 table's columns (written before a hot attribute was declared) is passed over until
 compaction rewrites it: its partition is read from its NDJSON files. Listing goes through
 a pyarrow filesystem (local disk or S3), one recursive listing per pinned prefix.
+
+A closed day's hours may also be rolled up into one day file (`store/rollup.py`), which
+DuckDB opens once instead of 24 times. It is read in place of its hours' files when a
+query wants at least two of the hours it holds (its manifest names them); its sources are
+covered as an hour file's are. An hour it does not hold is read as before.
 """
 
 from __future__ import annotations
@@ -18,8 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-import orjson
-
 # pyarrow ships no type information; its objects are Any here.
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -27,10 +30,13 @@ import pyarrow.parquet as pq
 from observability.core import keys
 from observability.query.pruning import PartitionFilter
 from observability.query.tables import TableSpec
-from observability.store.compaction import MANIFEST_METADATA_KEY, OUTPUT_NAME
+from observability.store.compaction import OUTPUT_NAME, schema_manifest
+from observability.store.rollup import HOUR_COLUMN, MIN_HOURS
 
 #: Footers read in parallel when many partitions are new to the manifest cache.
 _FOOTER_THREADS: Final = 8
+#: Names readers pass over (sidecars, temporary files), as Athena does.
+_HIDDEN: Final = (".", "_")
 
 
 @dataclass(slots=True)
@@ -38,6 +44,8 @@ class FileSet:
     """The files one table reference reads, in the names DuckDB opens them by."""
 
     parquet: list[str] = field(default_factory=list)
+    #: Day files (`store/rollup.py`): their hour is a column, not a path segment.
+    days: list[str] = field(default_factory=list)
     ndjson: list[str] = field(default_factory=list)
     bytes: int = 0
     partitions: int = 0
@@ -54,6 +62,15 @@ class LocalInfo(NamedTuple):
     mtime_ns: int | None = None
 
 
+class _Manifest(NamedTuple):
+    """What a compacted file's footer says: the sources it covers, its columns, and (a day
+    file's) the hours it holds."""
+
+    sources: frozenset[str]
+    columns: frozenset[str]
+    hours: frozenset[str]
+
+
 @dataclass(slots=True)
 class _Partition:
     values: tuple[str, ...]
@@ -68,26 +85,38 @@ class StoreLayout:
         self._fs = filesystem
         self._base = base.rstrip("/")
         self._duckdb_base = duckdb_base.rstrip("/")
-        #: Per compacted file: the sources it covers and its column names.
-        self._manifests: dict[tuple[str, int, int], tuple[frozenset[str], frozenset[str]]] = {}
+        #: Per compacted file (hour or day): what its footer says.
+        self._manifests: dict[tuple[str, int, int], _Manifest] = {}
         self._lock = threading.Lock()
 
     def select(self, table: TableSpec, where: PartitionFilter | None, *, prune: bool) -> FileSet:
         """The files of the partitions `where` accepts (every partition when not pruning)."""
         where = where if prune else None
-        partitions = self._partitions(table, self._prefixes(table, where))
+        partitions, days = self._partitions(table, self._prefixes(table, where))
         chosen = [
             p for p in partitions.values() if where is None or where.accepts(*_padded(p.values))
         ]
-        manifests = self._manifests_of([p.compacted for p in chosen if p.compacted is not None])
+        candidates = {p.values[:2]: days[p.values[:2]] for p in chosen if p.values[:2] in days}
         stored = frozenset(n for n, _ in table.columns) - frozenset(table.partition_columns)
+        held = _held_by_days(
+            chosen, candidates, self._manifests_of(list(candidates.values())), stored
+        )
+        manifests = self._manifests_of(
+            [p.compacted for p in chosen if p.compacted is not None and p.values not in held]
+        )
         files = FileSet(partitions=len(chosen))
+        for day in sorted({values[:2] for values in held}):
+            files.days.append(self._duckdb_name(candidates[day].path))
+            files.bytes += candidates[day].size
         for partition in sorted(chosen, key=lambda p: p.values):
             covered: frozenset[str] = frozenset()
-            if partition.compacted is not None and stored <= manifests[partition.compacted.path][1]:
-                covered = manifests[partition.compacted.path][0]
-                files.parquet.append(self._duckdb_name(partition.compacted.path))
-                files.bytes += partition.compacted.size
+            compacted = partition.compacted
+            if partition.values in held:
+                covered = held[partition.values]
+            elif compacted is not None and stored <= manifests[compacted.path].columns:
+                covered = manifests[compacted.path].sources
+                files.parquet.append(self._duckdb_name(compacted.path))
+                files.bytes += compacted.size
             for info in partition.sources:
                 if self._key(info.path) not in covered:
                     # Tables of records hold NDJSON; drift_metrics holds Parquet files only.
@@ -128,8 +157,13 @@ class StoreLayout:
                     values.add(name.partition("=")[2])
         return values
 
-    def _partitions(self, table: TableSpec, prefixes: Iterable[str]) -> dict[str, _Partition]:
+    def _partitions(
+        self, table: TableSpec, prefixes: Iterable[str]
+    ) -> tuple[dict[str, _Partition], dict[tuple[str, ...], Any]]:
+        """Partitions with their source and compacted files, and the day files by
+        (key value, day)."""
         found: dict[str, _Partition] = {}
+        days: dict[tuple[str, ...], Any] = {}
         depth = len(table.partition_columns)
         root_depth = table.root.count("/")
         for prefix in prefixes:
@@ -143,17 +177,25 @@ class StoreLayout:
                     if compacted:
                         parts = parts[1:]
                     name = parts[-1]
-                    values = _values(parts[root_depth:-1], table.partition_columns)
-                    if values is None or len(parts) != root_depth + depth + 1:
+                    if name.startswith(_HIDDEN):  # listed from S3
                         continue
-                    if name.startswith((".", "_")):
+                    if compacted and table.hourly and len(parts) == root_depth + depth:
+                        day = _values(parts[root_depth:-1], table.partition_columns[:2])
+                        if day is not None and name == OUTPUT_NAME:
+                            days[day] = info
                         continue
-                    partition = found.setdefault("/".join(parts[:-1]), _Partition(values))
+                    directory = "/".join(parts[:-1])
+                    partition = found.get(directory)
+                    if partition is None:  # parsed once per directory, not once per file
+                        values = _values(parts[root_depth:-1], table.partition_columns)
+                        if values is None or len(parts) != root_depth + depth + 1:
+                            continue
+                        partition = found[directory] = _Partition(values)
                     if not compacted:
                         partition.sources.append(info)
                     elif name == OUTPUT_NAME:
                         partition.compacted = info
-        return found
+        return found, days
 
     def _list(self, prefix: str, recursive: bool) -> list[Any]:
         root = f"{self._base}/{prefix}".rstrip("/")
@@ -167,7 +209,8 @@ class StoreLayout:
         """pyarrow's local listing follows symbolic links (out of the store, or in a loop);
         this walk never does: a link is neither listed nor entered. Entries come from
         `scandir` itself, a file's size and time from one `lstat`: asking pyarrow about
-        each path again was most of a plan's time over a few thousand partitions."""
+        each path again was most of a plan's time over a few thousand partitions. Hidden
+        files (`_manifest.json`, `.tmp` names) are not data: they are left out unstatted."""
         infos: list[LocalInfo] = []
         directory_type, file_type = pafs.FileType.Directory, pafs.FileType.File
         pending = [root]
@@ -182,7 +225,7 @@ class StoreLayout:
                     infos.append(LocalInfo(entry.path, entry.name, directory_type))
                     if recursive:
                         pending.append(entry.path)
-                elif entry.is_file(follow_symlinks=False):
+                elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(_HIDDEN):
                     try:
                         stat = entry.stat(follow_symlinks=False)
                     except FileNotFoundError:  # removed since the directory was read
@@ -193,11 +236,8 @@ class StoreLayout:
         infos.sort()
         return infos
 
-    def _manifests_of(
-        self, infos: list[Any]
-    ) -> Mapping[str, tuple[frozenset[str], frozenset[str]]]:
-        """Source keys covered by each compacted file and its column names, read from
-        footers not seen before."""
+    def _manifests_of(self, infos: list[Any]) -> Mapping[str, _Manifest]:
+        """The manifests of compacted files, read from footers not seen before."""
         missing = [info for info in infos if _cache_key(info) not in self._manifests]
         if len(missing) > 1:
             with ThreadPoolExecutor(min(_FOOTER_THREADS, len(missing))) as pool:
@@ -205,24 +245,46 @@ class StoreLayout:
         else:
             read = [self._read_manifest(info) for info in missing]
         with self._lock:
-            for info, sources in zip(missing, read, strict=True):
-                self._manifests[_cache_key(info)] = sources
+            for info, manifest in zip(missing, read, strict=True):
+                self._manifests[_cache_key(info)] = manifest
             return {info.path: self._manifests[_cache_key(info)] for info in infos}
 
-    def _read_manifest(self, info: Any) -> tuple[frozenset[str], frozenset[str]]:
+    def _read_manifest(self, info: Any) -> _Manifest:
         schema = pq.read_schema(info.path, filesystem=self._fs)
-        names = frozenset(schema.names)
-        raw = (schema.metadata or {}).get(MANIFEST_METADATA_KEY)
-        if raw is None:
-            return frozenset(), names  # not ours: nothing is known to be covered
-        manifest = orjson.loads(raw)
-        return frozenset(str(key) for key in manifest.get("sources", [])), names
+        manifest = schema_manifest(schema) or {}  # not ours: nothing is known to be covered
+        return _Manifest(
+            frozenset(str(key) for key in manifest.get("sources", [])),
+            frozenset(schema.names),
+            frozenset(str(hour) for hour in manifest.get("hours", [])),
+        )
 
     def _key(self, path: str) -> str:
         return path[len(self._base) + 1 :]
 
     def _duckdb_name(self, path: str) -> str:
         return f"{self._duckdb_base}/{self._key(path)}"
+
+
+def _held_by_days(
+    chosen: list[_Partition],
+    candidates: Mapping[tuple[str, ...], Any],
+    manifests: Mapping[str, _Manifest],
+    stored: frozenset[str],
+) -> dict[tuple[str, ...], frozenset[str]]:
+    """The chosen hours to read from their day file, each with the sources that file
+    covers: hours it holds, of days with enough chosen hours and the table's columns."""
+    held: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for partition in chosen:
+        info = candidates.get(partition.values[:2])
+        if info is not None and partition.values[2] in manifests[info.path].hours:
+            held.setdefault(partition.values[:2], []).append(partition.values)
+    return {
+        values: manifests[candidates[day].path].sources
+        for day, hours in held.items()
+        if len(hours) >= MIN_HOURS
+        and stored | {HOUR_COLUMN} <= manifests[candidates[day].path].columns
+        for values in hours
+    }
 
 
 def _values(segments: list[str], columns: tuple[str, ...]) -> tuple[str, ...] | None:

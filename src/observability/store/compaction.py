@@ -31,6 +31,7 @@ columns a query needs. The rules that make a re-run safe:
 - Hot attributes (`core.fields.HOT_ATTRIBUTES`, `latency_ms` of logs) are typed columns
   after `ingested_at`, and stay in `attributes`. The sidecar lists the file's columns: a
   file with other columns is rewritten by the next run, and readers skip it until then.
+- A closed day's hour files may then be rolled up into one day file (`store/rollup.py`).
 - An optional `on_compacted(partition, table)` hook (drift sketches use it) sees the rows
   just written. It runs after the Parquet put and before the sidecar, so a hook that fails
   leaves the sidecar stale and the next run compacts the partition, and calls it, again.
@@ -156,7 +157,6 @@ class Compactor:
         self, kinds: Iterable[Kind], start: datetime | None = None, end: datetime | None = None
     ) -> dict[Partition, list[str]]:
         """Partitions with data whose hour (day, for labels) overlaps [start, end]."""
-        start, end = _floor_hour(start), _floor_hour(end)
         found: dict[Partition, list[str]] = {}
         for kind in kinds:
             for key in self._store.list(keys.kind_prefix(kind)):
@@ -167,7 +167,7 @@ class Compactor:
                     partition = parse_prefix(directory + "/")
                 except ValueError:
                     continue
-                if partition.prefix != directory + "/" or not _in_range(partition, start, end):
+                if partition.prefix != directory + "/" or not overlaps(partition, start, end):
                     continue
                 found.setdefault(partition, []).append(key)
         return dict(sorted(found.items(), key=lambda item: item[0].prefix))
@@ -303,9 +303,19 @@ class Compactor:
 
 def read_manifest(data: bytes) -> dict[str, Any]:
     """The manifest embedded in a compacted file's footer (the authority for readers)."""
-    metadata = pq.read_schema(pa.BufferReader(data)).metadata or {}
-    manifest: dict[str, Any] = orjson.loads(metadata[MANIFEST_METADATA_KEY])
+    manifest = schema_manifest(pq.read_schema(pa.BufferReader(data)))
+    if manifest is None:
+        raise KeyError(MANIFEST_METADATA_KEY.decode())
     return manifest
+
+
+def schema_manifest(schema: pa.Schema) -> dict[str, Any] | None:
+    """The manifest in a compacted file's schema (None: not a file compaction wrote)."""
+    raw = (schema.metadata or {}).get(MANIFEST_METADATA_KEY)
+    if raw is None:
+        return None
+    manifest = orjson.loads(raw)
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _floor_hour(moment: datetime | None) -> datetime | None:
@@ -314,7 +324,9 @@ def _floor_hour(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _in_range(partition: Partition, start: datetime | None, end: datetime | None) -> bool:
+def overlaps(partition: Partition, start: datetime | None, end: datetime | None) -> bool:
+    """Whether a partition's hour (day, for labels) overlaps [start, end], taken by hours."""
+    start, end = _floor_hour(start), _floor_hour(end)
     first = partition.start
     last = first + timedelta(hours=23) if partition.hour is None else first
     return (start is None or last >= start) and (end is None or first <= end)

@@ -5,12 +5,17 @@ On its cron (default every ten minutes) it finds the partitions that closed with
 compaction, or files that arrived late), one task per partition. The compactor itself
 decides everything else (`store.compaction.Compactor`); the optional `on_compacted` hook
 is the drift sketches' `SketchWriter`, as for the CLI's `compact`.
+
+Then each closed day of the lookback whose hours are all compacted and current, and
+whose day file does not hold them, is rolled up (`store.rollup.DayRollup`), one task per
+day. A day with an hour still to compact waits for the next run: its hours' tasks are
+in this one.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -19,17 +24,13 @@ from observability.core.metrics import Metrics
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
 from observability.store.base import ObjectStore
-from observability.store.compaction import Compactor
+from observability.store.compaction import Compactor, overlaps
+from observability.store.rollup import HOURLY_KINDS, DayRollup, by_day
 from observability.worker.job import Outcome, Task
 
 DEFAULT_SCHEDULE: Final = "*/10 * * * *"
 #: Late files older than this stay uncompacted (readers still see them) until `compact`.
 DEFAULT_LOOKBACK: Final = timedelta(days=2)
-
-
-def closes_at(partition: Partition) -> datetime:
-    """When a partition's hour (or day, without an hour) ends."""
-    return partition.start + (timedelta(days=1) if partition.hour is None else timedelta(hours=1))
 
 
 class CompactionJob:
@@ -47,23 +48,40 @@ class CompactionJob:
         lookback: timedelta = DEFAULT_LOOKBACK,
     ) -> None:
         self.compactor = Compactor(store, metrics, on_compacted=on_compacted)
+        self.rollup = DayRollup(store, self.compactor, metrics)
         self.schedule = Cron.parse(schedule)
         self.lookback = lookback
 
     def due(self, minute: datetime) -> Sequence[Task]:
-        """At a scheduled minute: each closed, stale partition of the lookback."""
+        """At a scheduled minute: each closed, stale partition of the lookback, then each
+        closed day of it ready to roll up."""
         if not self.schedule.matches(minute):
             return []
-        found = self.compactor.find(list(Kind), minute - self.lookback, minute)
-        return [
+        since = minute - self.lookback
+        # Whole days, so a day's roll-up sees all its hours; hours before `since` are not
+        # compacted here (they are past the lookback), only counted in their day.
+        found = self.compactor.find(list(Kind), since.replace(hour=0, minute=0), minute)
+        tasks = [
             Task(
                 partition.prefix,
                 functools.partial(self.compact, partition),
-                (closes_at(partition) - _length(partition), closes_at(partition)),
+                (partition.start, partition.end),
             )
             for partition, sources in found.items()
-            if closes_at(partition) <= minute and not self.compactor.is_current(partition, sources)
+            if partition.end <= minute
+            and overlaps(partition, since, minute)
+            and not self.compactor.is_current(partition, sources)
         ]
+        for day, hours in by_day(found).items():
+            if (
+                day.kind in HOURLY_KINDS
+                and day.end <= minute
+                and not self.rollup.is_current(day, hours)
+                and self.rollup.ready(hours)
+            ):
+                run = functools.partial(self.roll_up, day, hours)
+                tasks.append(Task(day.prefix, run, (day.start, day.end)))
+        return tasks
 
     def compact(self, partition: Partition) -> Outcome:
         """Compact one partition (its files as listed now)."""
@@ -72,6 +90,9 @@ class CompactionJob:
             return Outcome.skipped("compacted file is current")
         return Outcome.ok(f"{result.sources} files, {result.rows} rows, {result.rejected} rejected")
 
-
-def _length(partition: Partition) -> timedelta:
-    return timedelta(hours=1) if partition.hour is not None else timedelta(days=1)
+    def roll_up(self, day: Partition, hours: Mapping[Partition, Sequence[str]]) -> Outcome:
+        """Write one day's file from its hours' files."""
+        result = self.rollup.roll_up(day, hours)
+        if not result.written:
+            return Outcome.skipped(f"day file {result.status}")
+        return Outcome.ok(f"{result.hours} hours, {result.rows} rows")
