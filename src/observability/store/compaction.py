@@ -289,16 +289,23 @@ class Compactor:
 
     def _previous_sources(self, partition: Partition) -> list[str] | None:
         """The sources the last completed run covered, from its sidecar (None if unknown)."""
-        try:
-            sidecar = orjson.loads(self._store.get(partition.compacted_key(MANIFEST_NAME)))
-        except (KeyError, orjson.JSONDecodeError):
-            return None
-        if not isinstance(sidecar, dict) or sidecar.get("version") != MANIFEST_VERSION:
-            return None
-        if sidecar.get("columns") != arrow_schema(partition.kind).names:
-            return None  # a file of other columns (hot attributes changed): rewrite it
-        sources = sidecar.get("sources")
+        sidecar = read_sidecar(self._store, partition, arrow_schema(partition.kind).names)
+        sources = None if sidecar is None else sidecar.get("sources")
         return sources if isinstance(sources, list) else None
+
+
+def read_sidecar(
+    store: ObjectStore, partition: Partition, columns: list[str]
+) -> dict[str, Any] | None:
+    """A partition's `_manifest.json`, if it is of this version and lists these columns: a
+    file of other columns (hot attributes changed) is to be written again."""
+    try:
+        sidecar = orjson.loads(store.get(partition.compacted_key(MANIFEST_NAME)))
+    except (KeyError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(sidecar, dict) or sidecar.get("version") != MANIFEST_VERSION:
+        return None
+    return sidecar if sidecar.get("columns") == columns else None
 
 
 def read_manifest(data: bytes) -> dict[str, Any]:

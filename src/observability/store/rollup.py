@@ -51,6 +51,7 @@ from observability.store.compaction import (
     ZSTD_LEVEL,
     Compactor,
     arrow_schema,
+    read_sidecar,
     schema_manifest,
 )
 from observability.store.reference import dictionary_columns
@@ -124,7 +125,7 @@ class DayRollup:
     def is_current(self, day: Partition, hours: Mapping[Partition, Sequence[str]]) -> bool:
         """Whether the last run saw exactly these hours and sources: it wrote the day file,
         or found them too large for one (and so they are not read again every run)."""
-        sidecar = self._sidecar(day)
+        sidecar = read_sidecar(self._store, day, day_schema(day.kind).names)
         if (
             sidecar is None
             or sidecar.get("hours") != sorted(_hour(h) for h in hours)
@@ -215,17 +216,6 @@ class DayRollup:
     def _put_sidecar(self, day: Partition, sidecar: dict[str, Any]) -> None:
         sidecar["rolled_up_at"] = utc_now_iso()
         self._store.put(day.compacted_key(MANIFEST_NAME), orjson.dumps(sidecar))
-
-    def _sidecar(self, day: Partition) -> dict[str, Any] | None:
-        try:
-            sidecar = orjson.loads(self._store.get(day.compacted_key(MANIFEST_NAME)))
-        except (KeyError, orjson.JSONDecodeError):
-            return None
-        if not isinstance(sidecar, dict) or sidecar.get("version") != MANIFEST_VERSION:
-            return None
-        if sidecar.get("columns") != day_schema(day.kind).names:
-            return None  # other columns (hot attributes changed): roll it up again
-        return sidecar
 
 
 class _NotRolledError(Exception):
