@@ -39,7 +39,7 @@ from observability.commands.times import DURATION, TIME
 from observability.core.errors import ObservabilityError
 from observability.core.schema import Kind
 from observability.core.settings import PREFIX
-from observability.core.times import HELP, floor_hour
+from observability.core.times import HELP, floor_day, floor_hour
 from observability.extras import MissingExtraError, missing_extra
 from observability.runtime import Runtime
 
@@ -287,7 +287,7 @@ def compact(
     also roll each closed day's compacted hours up into one file."""
     from observability.analyze.sketch_store import SketchWriter
     from observability.store.compaction import Compactor, overlaps
-    from observability.store.rollup import DayRollup, by_day
+    from observability.store.rollup import DayRollup, Rolled, closed_days
 
     chosen = hour or since
     if chosen is None or (hour is not None and since is not None):
@@ -300,11 +300,9 @@ def compact(
     compactor = Compactor(store, runtime.metrics, on_compacted=SketchWriter(store))
     rollup = DayRollup(store, compactor, runtime.metrics)
     # Whole days, so a roll-up sees every hour of its day; only hours in range are compacted.
-    listed = compactor.find(kinds or list(Kind), start.replace(hour=0), end)
+    listed = compactor.find(kinds or list(Kind), floor_day(start), end)
     found = {p: s for p, s in listed.items() if overlaps(p, start, end)}
-    now = datetime.now(UTC)
-    days = {} if hour is not None else by_day(listed)
-    days = {day: hours for day, hours in days.items() if day.end <= now}
+    days = {} if hour is not None else closed_days(listed, datetime.now(UTC))
     table = Table(title=f"compacted in {store.url}")
     table.add_column("partition", overflow="fold")
     table.add_column("sources", justify="right")
@@ -335,9 +333,14 @@ def compact(
             progress.advance(task)
         for day, hours in days.items():
             rolled = rollup.roll_up(day, hours)
-            status = "day: up to date" if rolled.status == "current" else f"day: {rolled.status}"
-            count = sum(len(keys) for keys in hours.values())
-            table.add_row(day.prefix, str(count), str(rolled.rows), "", status)
+            status = "up to date" if rolled.status is Rolled.CURRENT else rolled.status
+            table.add_row(
+                day.prefix,
+                str(sum(map(len, hours.values()))),
+                str(rolled.rows),
+                "",
+                f"day: {status}",
+            )
             progress.advance(task)
     console = stdout_console()
     if not found:

@@ -177,6 +177,11 @@ def floor_hour(moment: datetime) -> datetime:
     return _to_utc(moment).replace(minute=0, second=0, microsecond=0)
 
 
+def floor_day(moment: datetime) -> datetime:
+    """The start of the UTC day that holds `moment`."""
+    return floor_hour(moment).replace(hour=0)
+
+
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise TimeGrammarError(f"bad {what} {value!r}: expected text, one of {FORMS}")

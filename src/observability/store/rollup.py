@@ -30,6 +30,8 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
 import orjson
@@ -64,8 +66,6 @@ HOUR_COLUMN: Final = "hour"
 MIN_HOURS: Final = 2
 #: Days whose hour files add up to more than this stay as hours.
 MAX_DAY_BYTES: Final = 256 * 1024 * 1024
-#: The status of a day past that bound (its sidecar remembers it).
-TOO_LARGE: Final = "too large"
 #: Kinds partitioned by hour: the only ones with hours to roll up.
 HOURLY_KINDS: Final = tuple(kind for kind in Kind if HOUR_COLUMN in PARTITION_COLUMNS[kind])
 
@@ -89,22 +89,40 @@ def by_day(found: Mapping[Partition, Sequence[str]]) -> dict[Partition, dict[Par
     return days
 
 
+def closed_days(
+    found: Mapping[Partition, Sequence[str]], now: datetime
+) -> dict[Partition, dict[Partition, list[str]]]:
+    """`by_day` for the days that ended by `now`: an open day would be rewritten hourly."""
+    return {day: hours for day, hours in by_day(found).items() if day.end <= now}
+
+
+class Rolled(StrEnum):
+    """What rolling up a day did."""
+
+    WRITTEN = "written"
+    CURRENT = "current"
+    #: An hour is not compacted, or not as listed: the next run tries again.
+    HOUR_PENDING = "hour pending"
+    TOO_FEW_HOURS = "too few hours"
+    #: Past `MAX_DAY_BYTES` (the sidecar remembers it).
+    TOO_LARGE = "too large"
+
+
 @dataclass(frozen=True, slots=True)
 class RollupResult:
-    """What rolling up one day did: `status` is written, current, hour pending (an hour is
-    not compacted, or not as listed), too few hours or too large."""
+    """What rolling up one day did."""
 
     day: Partition
     key: str
     hours: int
     rows: int
-    status: str
+    status: Rolled
     seconds: float
 
     @property
     def written(self) -> bool:
         """Whether a day file was written."""
-        return self.status == "written"
+        return self.status is Rolled.WRITTEN
 
 
 class DayRollup:
@@ -141,11 +159,11 @@ class DayRollup:
         if day.hour is not None or day.kind not in HOURLY_KINDS:
             raise ValueError(f"not a day of an hourly kind: {day.prefix}")
         if self.is_current(day, hours):
-            return RollupResult(day, output, len(hours), 0, "current", 0.0)
+            return RollupResult(day, output, len(hours), 0, Rolled.CURRENT, 0.0)
         if len(hours) < MIN_HOURS:
-            return RollupResult(day, output, len(hours), 0, "too few hours", 0.0)
+            return RollupResult(day, output, len(hours), 0, Rolled.TOO_FEW_HOURS, 0.0)
         if not self.ready(hours):
-            return RollupResult(day, output, len(hours), 0, "hour pending", 0.0)
+            return RollupResult(day, output, len(hours), 0, Rolled.HOUR_PENDING, 0.0)
         manifest = {
             "version": MANIFEST_VERSION,
             "partition": day.prefix,
@@ -157,7 +175,7 @@ class DayRollup:
             data, rows = self._build(day, schema, hours)
         except _NotRolledError as not_rolled:
             log.info("not rolling up %s: %s", day.prefix, not_rolled.reason)
-            if not_rolled.status == TOO_LARGE:  # said once, in the sidecar, not every run
+            if not_rolled.status is Rolled.TOO_LARGE:  # said once, in the sidecar, not every run
                 self._put_sidecar(day, {**manifest, "file": None, "columns": schema.names})
             return RollupResult(day, output, len(hours), 0, not_rolled.status, 0.0)
         self._store.put(output, data)
@@ -169,7 +187,7 @@ class DayRollup:
             len(data)
         )
         seconds = time.perf_counter() - started
-        return RollupResult(day, output, len(hours), rows, "written", seconds)
+        return RollupResult(day, output, len(hours), rows, Rolled.WRITTEN, seconds)
 
     def _build(
         self, day: Partition, schema: pa.Schema, hours: Mapping[Partition, Sequence[str]]
@@ -191,16 +209,16 @@ class DayRollup:
                     data = self._store.get(hour.compacted_key(OUTPUT_NAME))
                 except KeyError:
                     raise _NotRolledError(
-                        "hour pending", f"{hour.prefix} has no compacted file"
+                        Rolled.HOUR_PENDING, f"{hour.prefix} has no compacted file"
                     ) from None
                 read += len(data)
                 if read > MAX_DAY_BYTES:
                     message = f"its hour files exceed {MAX_DAY_BYTES} bytes"
-                    raise _NotRolledError(TOO_LARGE, message)
+                    raise _NotRolledError(Rolled.TOO_LARGE, message)
                 table = pq.read_table(pa.BufferReader(data))
                 if (schema_manifest(table.schema) or {}).get("sources") != sorted(hours[hour]):
                     raise _NotRolledError(
-                        "hour pending", f"{hour.prefix} was compacted again meanwhile"
+                        Rolled.HOUR_PENDING, f"{hour.prefix} was compacted again meanwhile"
                     )
                 table = table.select(plain.names).cast(plain)
                 label = pa.array([_hour(hour)] * table.num_rows, pa.string())
@@ -221,7 +239,7 @@ class DayRollup:
 class _NotRolledError(Exception):
     """A day that cannot be rolled up now: `status` for the result, `reason` for the log."""
 
-    def __init__(self, status: str, reason: str) -> None:
+    def __init__(self, status: Rolled, reason: str) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason

@@ -23,9 +23,10 @@ from observability.analyze.cron import Cron
 from observability.core.metrics import Metrics
 from observability.core.partitioning import Partition
 from observability.core.schema import Kind
+from observability.core.times import floor_day
 from observability.store.base import ObjectStore
 from observability.store.compaction import Compactor, overlaps
-from observability.store.rollup import HOURLY_KINDS, DayRollup, by_day
+from observability.store.rollup import DayRollup, closed_days
 from observability.worker.job import Outcome, Task
 
 DEFAULT_SCHEDULE: Final = "*/10 * * * *"
@@ -60,7 +61,7 @@ class CompactionJob:
         since = minute - self.lookback
         # Whole days, so a day's roll-up sees all its hours; hours before `since` are not
         # compacted here (they are past the lookback), only counted in their day.
-        found = self.compactor.find(list(Kind), since.replace(hour=0, minute=0), minute)
+        found = self.compactor.find(list(Kind), floor_day(since), minute)
         tasks = [
             Task(
                 partition.prefix,
@@ -72,13 +73,8 @@ class CompactionJob:
             and overlaps(partition, since, minute)
             and not self.compactor.is_current(partition, sources)
         ]
-        for day, hours in by_day(found).items():
-            if (
-                day.kind in HOURLY_KINDS
-                and day.end <= minute
-                and not self.rollup.is_current(day, hours)
-                and self.rollup.ready(hours)
-            ):
+        for day, hours in closed_days(found, minute).items():
+            if not self.rollup.is_current(day, hours) and self.rollup.ready(hours):
                 run = functools.partial(self.roll_up, day, hours)
                 tasks.append(Task(day.prefix, run, (day.start, day.end)))
         return tasks
