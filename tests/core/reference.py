@@ -329,7 +329,10 @@ def validate(
             raise RefusedError(Reason.TOO_DEEP, name)
     if "record_id" not in record:
         content = {k: v for k, v in record.items() if k not in ("record_id", INGESTED_AT)}
-        encoded = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        try:
+            encoded = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # an integer past 64 bits: no line can hold it
+            raise RefusedError(Reason.INVALID_VALUE) from None
         record["record_id"] = hashlib.blake2b(encoded, digest_size=16).hexdigest()
     if ingested_at is not None:
         record[INGESTED_AT] = ingested_at

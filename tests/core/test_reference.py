@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from observability.core.errors import RecordError
+from observability.core.errors import Reason, RecordError
 from observability.core.schema import (
     FIELDS,
     INGESTED_AT,
@@ -42,7 +42,7 @@ def fast(record: dict[str, Any], kind: Kind | None) -> Outcome:
         out = validate(copy.deepcopy(record), kind, NOW)
     except RecordError as error:
         return ("refused", error.reason, error.field)
-    return ("ok", orjson.dumps(out, option=SORTED))
+    return _stored(out)
 
 
 def slow(record: dict[str, Any], kind: Kind | None) -> Outcome:
@@ -51,7 +51,16 @@ def slow(record: dict[str, Any], kind: Kind | None) -> Outcome:
         out = reference.validate(copy.deepcopy(record), kind, NOW)
     except reference.RefusedError as refused:
         return ("refused", refused.reason, refused.field)
-    return ("ok", orjson.dumps(out, option=SORTED))
+    return _stored(out)
+
+
+def _stored(out: dict[str, Any]) -> Outcome:
+    """An accepted record as its stored line, or the refusal `transform` gives a record no
+    line can hold (`checks.unencodable`: an integer past 64 bits)."""
+    try:
+        return ("ok", orjson.dumps(out, option=SORTED))
+    except orjson.JSONEncodeError:
+        return ("refused", Reason.INVALID_VALUE, None)
 
 
 def fast_line(line: bytes, kind: Kind | None) -> Outcome:
@@ -223,6 +232,23 @@ def _defect(line: bytes, choice: int, position: int) -> bytes:
 def test_validators_match_the_reference(record: dict[str, Any], kind: Kind | None) -> None:
     """Any mutated record: same verdict, reason, field and stored record as the reference."""
     assert fast(record, kind) == slow(record, kind)
+
+
+@pytest.mark.parametrize("with_id", [False, True])
+def test_an_integer_past_64_bits_is_refused_alike(with_id: bool) -> None:
+    """A record only an in-process producer can make (a line reads such a number as a
+    double): no line can hold it, so it is refused, whether its id is given or computed."""
+    record: dict[str, Any] = {
+        "kind": "log",
+        "timestamp": "2026-11-23T13:00:00Z",
+        "level": "info",
+        "service": "checkout",
+        "event": "e",
+        "attributes": {"n": 2**70},
+    }
+    if with_id:
+        record["record_id"] = "r-1"
+    assert fast(record, None) == slow(record, None) == ("refused", Reason.INVALID_VALUE, None)
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
