@@ -32,6 +32,7 @@ from tests.emit.secret_texts import (
 @example("token: BeArer abc123")
 @example("12 4567890123-x@y.com")  # a kept card-shape match moves where an e-mail starts
 @example(f"card {VISA} from bob@example.com")
+@example(f"ids {VISA}0000 {'7' * 24}{VISA}")  # plain numbers past 19 and 38 digits
 def test_fast_scan_equals_the_reference(text: str) -> None:
     """On any mix of secret shapes and look-alikes, the fast scan masks exactly what the
     full alternation does, and returns the very same string when it masks nothing."""
@@ -132,6 +133,7 @@ _NEIGHBOURS = st.sampled_from(["", "\x01", "\n", '"', "\\", " ", "-", "7", "\x7f
 @example([("", f"{VISA}", "")])
 @example([("\x01", "1764010000002", ""), ("", "4111 1111 1111 1111", "")])
 @example([("", "epoch 1764010000002 and 2026-12-03 10:41:46", "\x01")])
+@example([("", f"{VISA}0000", ""), ("7" * 24, VISA, "-")])
 def test_may_mask_answers_for_every_string_of_a_rendered_line(
     parts: list[tuple[str, str, str]],
 ) -> None:

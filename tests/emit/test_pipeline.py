@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 import pytest
 import structlog
 from hypothesis import HealthCheck, example, given, settings
@@ -195,3 +196,31 @@ def test_a_sensitive_event_key_masks_every_message(monkeypatch: pytest.MonkeyPat
     log.info("hello ann", n=1)
     log.info("hello %s", "ann")
     assert [record["event"] for record in sink.records()] == ["[REDACTED]", "[REDACTED]"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ['hôte "1" \\ 7', "\x00", "4111111111111111", "bob@example.com", "\ud800"],
+)
+def test_fixed_fields_of_any_text_are_rendered_as_the_chain_renders_them(
+    monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    """The fast path renders the fixed fields once, ahead of the calls: a host needing
+    escapes (or one that looks like the marks it is split on, or like a secret) comes
+    out as in the chain's line; one orjson refuses sends every call to the chain."""
+    runs = _chain_runs(monkeypatch)
+    pipeline = LogPipeline(static_fields("checkout", "test", host, None), Redactor())
+    fast_sink, chain_sink = MemoryLineSink(), MemoryLineSink()
+    for level in ("info", "warning", "critical", "msg"):
+        pipeline.emit(SinkLogger(fast_sink, "orders"), level, "paid", {"n": 1, "to": "ann"})
+        run_chain(
+            pipeline.chain,
+            SinkLogger(chain_sink, "orders"),
+            level,
+            {"n": 1, "to": "ann", "event": "paid"},
+        )
+    assert _lines(fast_sink) == _lines(chain_sink)
+    assert runs == ([4] if host == "\ud800" else [0])
+    record = orjson.loads(fast_sink.lines[0][2])
+    assert record["host"] == (host if host != "\ud800" else "\\ud800")
+    assert re.fullmatch(r"[0-9a-f]{16}-\d+", record["record_id"])

@@ -47,8 +47,6 @@ _SEPARATORS: Final = b" -"
 #: A card number's least digits, folded.
 _CARD_RUN: Final = "0" * _CARD_MIN_DIGITS
 _CARD_RUN_BYTES: Final = _CARD_RUN.encode("ascii")
-#: The longest text the card shape matches: a digit, 36 more characters, a digit.
-_LONGEST_CARD_MATCH: Final = 38
 #: Bytes to `0` for a card's characters (ASCII digits, space, dash), `.` for the rest: the
 #: card shape can match only where 13 of them are in a row.
 _CARD_CHARS: Final = bytes(0x30 if b in b"0123456789 -" else 0x2E for b in range(256))
@@ -79,12 +77,16 @@ _PATTERNS[_CARD] = _CARDS
 
 
 def luhn_valid(digits: str) -> bool:
-    """True when a string of ASCII digits passes the Luhn checksum (as card numbers do).
+    """True when a string of ASCII digits passes the Luhn checksum (as card numbers do)."""
+    return _luhn_valid(digits.encode("ascii"))
+
+
+def _luhn_valid(data: bytes) -> bool:
+    """`luhn_valid` of ASCII digits as bytes.
 
     Digit values are byte sums less 48 a digit; doubling every second digit from the
     right adds what one `translate` of those digits sums to: no Python loop over digits.
     """
-    data = digits.encode("ascii")
     return (sum(data) + sum(data[-2::-2].translate(_DOUBLING_ADDS)) - 48 * len(data)) % 10 == 0
 
 
@@ -155,7 +157,9 @@ def _has_card_number(data: bytes) -> bool:
     """Whether a match of the card shape in ASCII-compatible `data` is a card number.
 
     Matches lie inside runs of card characters (digits, spaces, dashes), so the runs of
-    13 or more are found first; a run that is one plain number is its own match.
+    13 or more are found first. In a run that is one plain number, the only match is the
+    whole number (a match starts and ends next to a non-digit; past 38 digits there is
+    none): a card number when it has 13-19 digits passing Luhn.
     """
     marks = data.translate(_CARD_CHARS)
     start = marks.find(_CARD_RUN_BYTES)
@@ -163,12 +167,12 @@ def _has_card_number(data: bytes) -> bool:
         end = marks.find(b".", start)
         if end < 0:
             end = len(marks)
-        run = data[start:end].decode("ascii")
-        number = run.strip(" -")
-        if number.isdigit() and len(number) <= _LONGEST_CARD_MATCH:
-            if is_card_number(number):
+        run = data[start:end]
+        number = run.strip(b" -")
+        if number.isdigit():  # ASCII digits only, in bytes: one number, its own match
+            if _CARD_MIN_DIGITS <= len(number) <= _CARD_MAX_DIGITS and _luhn_valid(number):
                 return True
-        elif any(is_card_number(digits) for digits in _CARDS.findall(run)):
+        elif any(is_card_number(digits) for digits in _CARDS.findall(run.decode("ascii"))):
             return True
         start = marks.find(_CARD_RUN_BYTES, end)
     return False

@@ -5,11 +5,13 @@ redaction about every string before the record is built: a Python step per field
 for a string not seen before, its own pre-check (`patterns`). When strings differ on
 every call (an id or a time in the message, a path) that is most of a call's cost.
 
-The fast path builds and renders the record first, then runs the pre-check once, over
-the part of the line after the fixed fields. JSON renders every character a shape's
-pre-check looks for as itself, so a line with no candidate holds no string redaction
-would change, and it is submitted as it is; otherwise the strings are scrubbed, as the
-chain would, and the record rendered again. It takes only calls the chain would treat
+The fast path renders the record first, then runs the pre-check once, over the
+caller's part of it. The fixed fields before the event (`records.make_line_start`) were
+rendered once, at set-up; orjson renders the rest (the event, the logger's name, ids,
+attributes), and the line is the two joined. JSON renders every character a shape's
+pre-check looks for as itself, so a text with no candidate holds no string redaction
+would change, and the line is submitted as it is; otherwise the strings are scrubbed,
+as the chain would, and the rest rendered again. It takes only calls the chain would treat
 exactly so: the event is text, every value a str, int, float, bool or None, and every
 key neither sensitive nor lifted by the builder (ids, `exc_info`). Any other call runs
 the chain, as every call does when the message itself is to be masked (`event` made a
@@ -26,17 +28,14 @@ from structlog.typing import Processor
 from observability.emit.exceptions import structure_exception
 from observability.emit.logger import run_chain
 from observability.emit.patterns import may_mask
-from observability.emit.records import ID_FIELDS, make_record_builder, make_record_start
+from observability.emit.records import ID_FIELDS, make_line_start, make_record_builder
 from observability.emit.redaction import Redactor
-from observability.emit.render import make_line_renderer, make_record_renderer
+from observability.emit.render import make_dumps, make_line_renderer, make_log_group
 
 #: Value types the fast path takes: rendered as JSON scalars, only `str` ever redacted.
 _PLAIN_VALUES: Final = frozenset({str, int, float, bool, type(None)})
 #: Keys the record builder treats apart from attributes.
 _BUILDER_KEYS: Final = frozenset({*ID_FIELDS, "exc_info", "event"})
-#: Where the caller's part of a rendered line starts: every key before it is a fixed
-#: field, and a string value never holds `,"` unescaped.
-_EVENT_KEY: Final = b',"event":'
 _KNOWN_KEYS_SIZE: Final = 4096
 
 #: `emit(logger, method_name, event, fields)`: log one call with the chain's outcome.
@@ -61,6 +60,17 @@ class LogPipeline:
         self.known_keys: set[str] = set()
         self.emit: Emit = self._make_emit(static, redactor, text_filter)
 
+    @staticmethod
+    def _chain_only(chain: list[Processor]) -> Emit:
+        """Every call through the chain."""
+
+        def chain_only(logger: Any, method_name: str, event: Any, fields: dict[str, Any]) -> Any:
+            if event is not None:
+                fields["event"] = event
+            return run_chain(chain, logger, method_name, fields)
+
+        return chain_only
+
     def _make_emit(
         self,
         static: Mapping[str, str],
@@ -69,21 +79,15 @@ class LogPipeline:
     ) -> Emit:
         chain = self.chain  # never handed out: structlog gets `processors`
         if redactor is not None and redactor.is_sensitive("event"):
-
-            def chain_only(
-                logger: Any, method_name: str, event: Any, fields: dict[str, Any]
-            ) -> Any:
-                """Every call through the chain: it masks the message under its key."""
-                if event is not None:
-                    fields["event"] = event
-                return run_chain(chain, logger, method_name, fields)
-
-            return chain_only
-        start = make_record_start(static)
-        render = make_record_renderer(text_filter)
+            return self._chain_only(chain)  # the chain masks the message under its key
+        start = make_line_start(static)
+        if start is None:
+            return self._chain_only(chain)
+        to_bytes = make_dumps(text_filter)
+        group = make_log_group()
+        service = static["service"]
         known = self.known_keys
         plain_values = _PLAIN_VALUES
-        event_key = _EVENT_KEY
         is_sensitive = redactor.is_sensitive if redactor is not None else None
 
         def learn(fields: dict[str, Any]) -> bool:
@@ -112,17 +116,15 @@ class LogPipeline:
                 if event is not None:
                     fields["event"] = event
                 return run_chain(chain, logger, method_name, fields)
-            record = start(getattr(logger, "name", None), method_name, event)
+            timestamp, head, rest = start(getattr(logger, "name", None), method_name, event)
             if fields:
-                record["attributes"] = fields
-            group, line = render(record)
-            if (
-                text_filter is not None
-                and may_mask(line[line.index(event_key) :])
-                and _scrub(record, fields, text_filter)
-            ):
-                group, line = render(record)
-            return getattr(logger, method_name)(group, line)
+                rest["attributes"] = fields
+            text = to_bytes(rest)
+            if text_filter is not None and may_mask(text) and _scrub(rest, fields, text_filter):
+                text = to_bytes(rest)
+            # `head` in place of the `{`, in a new object to keep (`render._kept`)
+            line = head.encode("utf-8") + text[1:]
+            return getattr(logger, method_name)(group(service, timestamp), line)
 
         return emit
 

@@ -97,52 +97,71 @@ def _kept(line: bytes) -> bytes:
     return bytes(memoryview(line))
 
 
-def make_renderer(text_filter: Callable[[str], str] | None = None) -> Callable[[Any], bytes]:
-    """`record -> bytes` (no newline), for records built outside the structlog chain."""
+def make_dumps(text_filter: Callable[[str], str] | None = None) -> Callable[[Any], bytes]:
+    """`record -> bytes` (no newline), odd values made JSON-safe, in orjson's own buffer:
+    for a text used at once, not kept (`_kept`)."""
     default = _make_default(text_filter)
+    dumps = orjson.dumps
+    encode_error = orjson.JSONEncodeError
 
-    def to_line(record: Any) -> bytes:
+    def to_bytes(record: Any) -> bytes:
         """One JSON object as bytes; odd values become strings rather than fail."""
         try:
-            return _kept(orjson.dumps(record, default=default))
-        except orjson.JSONEncodeError:
-            return _kept(orjson.dumps(jsonable(record), default=default))
+            return dumps(record, default=default)
+        except encode_error:
+            return dumps(jsonable(record), default=default)
+
+    return to_bytes
+
+
+def make_renderer(text_filter: Callable[[str], str] | None = None) -> Callable[[Any], bytes]:
+    """`record -> bytes` (no newline), for records built outside the structlog chain."""
+    to_bytes = make_dumps(text_filter)
+
+    def to_line(record: Any) -> bytes:
+        """One JSON object as bytes to keep."""
+        return _kept(to_bytes(record))
 
     return to_line
+
+
+def make_log_group() -> Callable[[str, str], str]:
+    """`group(service, timestamp)`: a `log` record's `group_key`.
+
+    It depends only on the service and the hour of the timestamp, which rarely change:
+    the last group is kept, with both, in one tuple (replaced whole, so a thread never
+    pairs one record's hour with another's group).
+    """
+    kind = Kind.LOG
+    key_column = KEY_COLUMN[kind]
+    hour_length = _group_time_length(kind)
+    last: tuple[object, str, str] = (None, "", "")
+
+    def group(service: str, timestamp: str) -> str:
+        nonlocal last
+        cached = last
+        if service is not cached[0] or not timestamp.startswith(cached[1]):
+            cached = last = (
+                service,
+                timestamp[:hour_length],
+                group_key(kind, {key_column: service, "timestamp": timestamp}),
+            )
+        return cached[2]
+
+    return group
 
 
 def make_record_renderer(
     text_filter: Callable[[str], str] | None = None,
 ) -> Callable[[Mapping[str, Any]], tuple[str, bytes]]:
-    """`render(record) -> (group, line)`: a `log` record's NDJSON line and its group.
-
-    A record's group depends only on its service and the hour of its timestamp, which
-    rarely change: the last group is kept, with both, in one tuple (replaced whole, so
-    a thread never pairs one record's hour with another's group).
-    """
-    kind = Kind.LOG
-    default = _make_default(text_filter)
-    dumps = orjson.dumps
+    """`render(record) -> (group, line)`: a `log` record's NDJSON line and its group."""
+    to_bytes = make_dumps(text_filter)
     kept = _kept
-    encode_error = orjson.JSONEncodeError
-    hour_length = _group_time_length(kind)
-    last: tuple[object, str, str] = (None, "", "")
+    group = make_log_group()
 
     def render(record: Mapping[str, Any]) -> tuple[str, bytes]:
         """Render the record with orjson and compute its aggregation group."""
-        nonlocal last
-        try:
-            line = kept(dumps(record, default=default))
-        except encode_error:
-            line = kept(dumps(jsonable(record), default=default))
-        cached = last
-        if record["service"] is not cached[0] or record["timestamp"][:hour_length] != cached[1]:
-            cached = last = (
-                record["service"],
-                record["timestamp"][:hour_length],
-                group_key(kind, record),
-            )
-        return cached[2], line
+        return group(record["service"], record["timestamp"]), kept(to_bytes(record))
 
     return render
 
