@@ -36,10 +36,13 @@ def reference_luhn(digits: str) -> bool:
 
 
 def reference_card(text: str) -> bool:
+    """13-19 digits passing Luhn, single separators between them; 15 if it starts with 1
+    (UATP: an epoch time in ms, µs or ns is not a card number)."""
     digits = re.sub(r"[ -]", "", text)
     return (
         re.fullmatch(r"[0-9](?:[ -]?[0-9])*", text) is not None
         and 13 <= len(digits) <= 19
+        and (not digits.startswith("1") or len(digits) == 15)
         and reference_luhn(digits)
     )
 
@@ -91,6 +94,10 @@ _NEAR_MISSES = st.sampled_from(
     [
         "2026-12-03 10:41:46",
         "1764010000002",
+        "1764010000008",  # epoch times in ms, µs, ns that pass Luhn: not card numbers
+        "1764010000000003",
+        "1764010000000000008",
+        "135410014004955",  # 15 digits from 1 (UATP): a card number
         "+1 415 555 0100",
         "816a9b48-7646-08df-d3ec-94310698f0b5",
         "user@localhost",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import orjson
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -103,6 +106,26 @@ def test_luhn_and_card_shape() -> None:
     assert not is_card_number("4111  1111 1111 1111")
     assert not is_card_number("411111111116")
     assert not is_card_number("٤١١١١١١١١١١١١١١١")  # digits, but not ASCII ones
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("at 1764010000008 ms", "at 1764010000008 ms"),
+        ("at 1764010000000003 µs", "at 1764010000000003 µs"),
+        ("at 1764010000000000008 ns", "at 1764010000000000008 ns"),
+        ("uatp 135410014004955", "uatp [REDACTED:card]"),
+        ("visa 4111 1111 1111 1111", "visa [REDACTED:card]"),
+        ("16 digits from 1: 1111111111111117", "16 digits from 1: 1111111111111117"),
+    ],
+)
+def test_epoch_times_pass_luhn_but_are_not_card_numbers(text: str, expected: str) -> None:
+    """Luhn passes one number in ten, so epoch times in ms, µs and ns (13, 16, 19 digits
+    starting with 1) were masked now and then; only UATP numbers start with 1, and they
+    have 15 digits. The line pre-check agrees."""
+    assert all(reference_luhn(number) for number in re.findall(r"[0-9]{13,}", text))
+    assert scrub_patterns(text) == expected
+    assert may_mask(orjson.dumps({"event": text})) is (text != expected)
 
 
 @pytest.mark.parametrize(

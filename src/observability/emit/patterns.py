@@ -1,16 +1,16 @@
 """The secret shapes masked inside strings, and the fast scan that finds them.
 
-E-mail addresses, bearer tokens, AWS access key ids and card numbers that pass the Luhn
-check become `[REDACTED:<what>]`. `PATTERN`, the alternation of every shape, defines the
-result (tests hold it to the plain regex as first written). Most strings hold none of
-the shapes, and running it over a string costs several µs, so `scrub_patterns` first
-folds the string (one `bytes.translate`) and tests it for what each shape needs: `@`,
-`bearer` in any letter case, `AKIA` or `ASIA`, and for a card number 13 digits with
-nothing but spaces and dashes between them. It then runs the alternation of only the
-shapes that passed. A shape that cannot match anywhere in the string can be dropped
-without moving any match of the others; a card-shape match with too few digits is kept
-as it is, but still consumes text, so it is dropped only when no other shape is scanned
-for. The outcome is `PATTERN`'s, tested against it with hypothesis.
+E-mail addresses, bearer tokens, AWS access key ids and card numbers (Luhn-valid, not
+an epoch time: `_card_digits`) become `[REDACTED:<what>]`. `PATTERN`, the alternation of
+every shape, defines the result (tests hold it to the plain regex as first written).
+Most strings hold none of the shapes, and running it over a string costs several µs, so
+`scrub_patterns` first folds the string (one `bytes.translate`) and tests it for what
+each shape needs: `@`, `bearer` in any letter case, `AKIA` or `ASIA`, and for a card
+number 13 digits with nothing but spaces and dashes between them. It then runs the
+alternation of only the shapes that passed. A shape that cannot match anywhere in the
+string can be dropped without moving any match of the others; a card-shape match with
+too few digits is kept as it is, but still consumes text, so it is dropped only when no
+other shape is scanned for. The outcome is `PATTERN`'s, tested against it with hypothesis.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ _CARD: Final = 8
 #: A card number has at least this many digits (`is_card_number`).
 _CARD_MIN_DIGITS: Final = 13
 _CARD_MAX_DIGITS: Final = 19
+#: The length of a card number that starts with 1 (UATP), and that digit as a byte.
+_AIRLINE_CARD_DIGITS: Final = 15
+_ONE: Final = ord("1")
 #: Bytes folded so one pass serves every pre-check: ASCII letters lower-cased, `s` read as
 #: `k` (`AKIA` and `ASIA` both become `akia`), ASCII digits `0`; space and dash are deleted
 #: (`_SEPARATORS`), which joins a card number's digits. Folding only merges and deletes
@@ -91,21 +94,32 @@ def _luhn_valid(data: bytes) -> bool:
 
 
 def is_card_number(text: str) -> bool:
-    """13-19 digits, single spaces or dashes between them allowed, passing Luhn."""
+    """13-19 digits, single spaces or dashes between them allowed, passing Luhn; one that
+    starts with 1 has 15 (`_card_digits`)."""
     if text.isdigit():  # the usual long number (an id, an epoch): no separators to check
-        return (
-            _CARD_MIN_DIGITS <= len(text) <= _CARD_MAX_DIGITS
-            and text.isascii()
-            and luhn_valid(text)
-        )
+        return text.isascii() and _card_digits(text.encode("ascii"))
     digits = text.replace(" ", "").replace("-", "")
-    if not _CARD_MIN_DIGITS <= len(digits) <= _CARD_MAX_DIGITS:
-        return False
     if not (digits.isascii() and digits.isdigit()):
         return False
     if "  " in text or "--" in text or " -" in text or "- " in text:
         return False
-    return luhn_valid(digits)
+    return _card_digits(digits.encode("ascii"))
+
+
+def _card_digits(digits: bytes) -> bool:
+    """Whether ASCII digits (no separators) are a card number's.
+
+    13-19 digits passing Luhn. Card numbers starting with 1 are the airline scheme's
+    (UATP, the only issuers ISO/IEC 7812 gives that digit), which have 15 digits; so an
+    epoch time in ms, µs or ns (13, 16, 19 digits starting with 1 from 2001 to 2286) is
+    never taken for one, where Luhn alone would pass one in ten.
+    """
+    count = len(digits)
+    return (
+        _CARD_MIN_DIGITS <= count <= _CARD_MAX_DIGITS
+        and (digits[0] != _ONE or count == _AIRLINE_CARD_DIGITS)
+        and _luhn_valid(digits)
+    )
 
 
 def replace(match: re.Match[str]) -> str:
@@ -159,7 +173,7 @@ def _has_card_number(data: bytes) -> bool:
     Matches lie inside runs of card characters (digits, spaces, dashes), so the runs of
     13 or more are found first. In a run that is one plain number, the only match is the
     whole number (a match starts and ends next to a non-digit; past 38 digits there is
-    none): a card number when it has 13-19 digits passing Luhn.
+    none), so its digits alone say whether it is a card number.
     """
     marks = data.translate(_CARD_CHARS)
     start = marks.find(_CARD_RUN_BYTES)
@@ -170,7 +184,7 @@ def _has_card_number(data: bytes) -> bool:
         run = data[start:end]
         number = run.strip(b" -")
         if number.isdigit():  # ASCII digits only, in bytes: one number, its own match
-            if _CARD_MIN_DIGITS <= len(number) <= _CARD_MAX_DIGITS and _luhn_valid(number):
+            if _card_digits(number):
                 return True
         elif any(is_card_number(digits) for digits in _CARDS.findall(run.decode("ascii"))):
             return True

@@ -3,7 +3,8 @@
 Two rules. A value whose key is a sensitive name (`password`, `token`, ...; matched
 case-insensitively, `-` and `_` alike) is replaced whole. Inside any string value,
 e-mail addresses, bearer tokens, AWS access key ids and card numbers that pass the Luhn
-check are replaced by `[REDACTED:<what>]` (the shapes and their scan: `patterns`).
+check (but not epoch times) are replaced by `[REDACTED:<what>]` (the shapes and their
+scan: `patterns`).
 
 Every container is walked, not only exact dicts and lists: any Mapping (OrderedDict,
 UserDict, ...), any Sequence or Set but text and bytes (tuple and list subclasses, named
