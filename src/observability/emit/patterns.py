@@ -79,18 +79,15 @@ _CARDS: Final = _alternation(_CARD)
 _PATTERNS[_CARD] = _CARDS
 
 
-def luhn_valid(digits: str) -> bool:
-    """True when a string of ASCII digits passes the Luhn checksum (as card numbers do)."""
-    return _luhn_valid(digits.encode("ascii"))
-
-
-def _luhn_valid(data: bytes) -> bool:
-    """`luhn_valid` of ASCII digits as bytes.
+def luhn_valid(digits: bytes) -> bool:
+    """True when ASCII digits pass the Luhn checksum (as card numbers do).
 
     Digit values are byte sums less 48 a digit; doubling every second digit from the
     right adds what one `translate` of those digits sums to: no Python loop over digits.
     """
-    return (sum(data) + sum(data[-2::-2].translate(_DOUBLING_ADDS)) - 48 * len(data)) % 10 == 0
+    return (
+        sum(digits) + sum(digits[-2::-2].translate(_DOUBLING_ADDS)) - 48 * len(digits)
+    ) % 10 == 0
 
 
 def is_card_number(text: str) -> bool:
@@ -118,7 +115,7 @@ def _card_digits(digits: bytes) -> bool:
     return (
         _CARD_MIN_DIGITS <= count <= _CARD_MAX_DIGITS
         and (digits[0] != _ONE or count == _AIRLINE_CARD_DIGITS)
-        and _luhn_valid(digits)
+        and luhn_valid(digits)
     )
 
 
